@@ -2,16 +2,31 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install the host packages the build, the tests and the demo need (Debian 12).
 # Adds bookworm-backports as a .sources file when no backports entry exists.
+# Returns at once when everything is already there.
 set -euo pipefail
+
+PKGS="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
+xz-utils zstd sparse perl python3 busybox-static dpkg-dev debhelper dkms
+fakeroot rsync"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-have_backports() {
-	grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/
+missing=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' $PKGS 2>/dev/null |
+	awk '$1 != "installed" { print $2 }' || true)
+for p in $PKGS; do
+	dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+qemu_ok() {
+	command -v qemu-system-x86_64 >/dev/null &&
+		qemu-system-x86_64 --version | head -n 1 |
+		awk '{ split($4, v, "."); exit !(v[1] >= 9) }'
 }
+if [ -z "${missing// /}" ] && qemu_ok; then
+	exit 0
+fi
 
-if ! have_backports; then
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	echo "install-deps: adding bookworm-backports to /etc/apt/sources.list.d/"
 	$SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null <<SRC
 Types: deb
@@ -23,11 +38,11 @@ SRC
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing:${missing:- qemu-system-x86 (backports)}"
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends \
-	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio xz-utils zstd \
-	sparse perl python3 busybox-static dpkg-dev socat \
-	linux-headers-amd64 >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $PKGS >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports \
 	qemu-system-x86 >/dev/null
-echo "install-deps: $(qemu-system-x86_64 --version | head -1)"
+qemu_ok || { echo "install-deps: QEMU 9 or newer is needed (bookworm-backports)" >&2; exit 1; }
+echo "install-deps: $(qemu-system-x86_64 --version | head -n 1)"

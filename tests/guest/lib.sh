@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest-side helpers sourced by every test script (busybox ash).
+# shellcheck shell=sh
+
+GV_driver=${GV_driver:-ours}
+FAILED=0
+XFAIL_REASON=
+
+say() { echo "GV-LOG: $*"; }
+
+# Report one result. A failure after xfail_peer (with the in-tree driver) is
+# the peer's known gap: it is reported by name as a TODO, not hidden.
+report() {	# report 0|1 DESCRIPTION [DETAIL]
+	if [ "$1" = 0 ]; then
+		if [ -n "$XFAIL_REASON" ]; then
+			echo "GV: ok - $2 # TODO unexpected pass of the peer: $XFAIL_REASON"
+		else
+			echo "GV: ok - $2"
+		fi
+	elif [ -n "$XFAIL_REASON" ]; then
+		echo "GV: not ok - $2 # TODO expected failure of the peer: $XFAIL_REASON${3:+ ($3)}"
+	else
+		echo "GV: not ok - $2${3:+ ($3)}"
+		FAILED=$((FAILED + 1))
+	fi
+	XFAIL_REASON=
+}
+
+# The next report, with the in-tree driver, is a known failure of the peer.
+xfail_peer() {
+	[ "$GV_driver" = intree ] && XFAIL_REASON=$1
+	return 0
+}
+
+check() {	# check DESCRIPTION COMMAND...: pass when the command succeeds
+	d=$1
+	shift
+	if out=$("$@" 2>&1); then
+		report 0 "$d"
+	else
+		report 1 "$d" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
+expect_eq() {	# expect_eq DESCRIPTION EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then
+		report 0 "$1"
+	else
+		report 1 "$1" "expected '$2', got '$3'"
+	fi
+}
+
+finish() {
+	[ "$FAILED" = 0 ]
+	exit $?
+}
+
+# --- the simulator's control socket, reached through the second serial port
+hctl_open() {
+	[ -n "${HCTL_OPEN:-}" ] && return 0
+	stty -F /dev/ttyS1 raw -echo -icrnl -onlcr 115200 2>/dev/null
+	exec 7<>/dev/ttyS1
+	HCTL_OPEN=1
+	# Drain anything left from an earlier user and check the link.
+	while read -r -t 1 _junk <&7; do :; done
+	hctl ping >/dev/null || { echo "GV-LOG: control link down"; return 1; }
+}
+
+# hctl COMMAND...: run one simulator command; the reply (without "ok ") goes
+# to stdout; non-zero when the simulator answered an error or nothing.
+hctl() {
+	[ -n "${HCTL_OPEN:-}" ] || hctl_open || return 1
+	echo "$*" >&7
+	if ! read -r -t "${HCTL_TIMEOUT:-30}" reply <&7; then
+		echo "no reply to: $*" >&2
+		return 1
+	fi
+	case "$reply" in
+	ok*) reply=${reply#ok}; echo "${reply# }" ;;
+	*) echo "$reply" >&2; return 1 ;;
+	esac
+}
+
+# field NAME REPLY: the value of NAME=VALUE in a simulator reply
+field() {
+	for kv in $2; do
+		case "$kv" in "$1="*) echo "${kv#*=}"; return 0 ;; esac
+	done
+	return 1
+}
+
+# --- the driver under test
+gv_module() {
+	if [ "$GV_driver" = intree ]; then echo /modules/gpio-virtio-intree.ko
+	else echo /modules/gpio-virtio.ko; fi
+}
+
+gv_modname() {
+	if [ "$GV_driver" = intree ]; then echo gpio_virtio_intree
+	else echo gpio_virtio; fi
+}
+
+gv_load() {	# gv_load [PARAMS...]: load the driver under test, wait for the chip
+	if [ "$GV_driver" = intree ]; then
+		insmod "$(gv_module)" || return 1
+	else
+		insmod "$(gv_module)" "$@" || return 1
+	fi
+	wait_chip
+}
+
+gv_unload() {
+	rmmod "$(gv_modname)"
+}
+
+# The gpiochip device name of the (first) virtio GPIO device, e.g. gpiochip0.
+gv_chip() {
+	for d in /sys/bus/virtio/devices/*/gpiochip*; do
+		[ -e "$d" ] && { basename "$d"; return 0; }
+	done
+	return 1
+}
+
+wait_chip() {
+	i=0
+	while [ $i -lt 100 ]; do
+		c=$(gv_chip) && [ -e "/dev/$c" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "no gpiochip appeared" >&2
+	return 1
+}
+
+# --- libgpiod, both generations, behind one set of helpers
+use_gen() {	# use_gen 1|2
+	GEN=$1
+	export LD_LIBRARY_PATH=/opt/gpiod$1/lib
+	export PATH=/opt/gpiod$1/bin:/bin:/sbin:/usr/bin:/usr/sbin
+}
+
+g_get() {	# g_get CHIP LINE...: the values, space separated
+	c=$1
+	shift
+	if [ "$GEN" = 1 ]; then gpioget "$c" "$@"
+	else gpioget --numeric -c "$c" "$@"; fi
+}
+
+g_set() {	# g_set CHIP LINE=V...: set and exit
+	c=$1
+	shift
+	if [ "$GEN" = 1 ]; then gpioset "$c" "$@"
+	else gpioset -t 0 -c "$c" "$@"; fi
+}
+
+g_hold() {	# g_hold CHIP LINE=V...: set and hold in the background; pid in HOLD_PID
+	c=$1
+	shift
+	if [ "$GEN" = 1 ]; then gpioset --mode=signal "$c" "$@" &
+	else gpioset -c "$c" "$@" & fi
+	HOLD_PID=$!
+}
+
+g_release() {
+	kill "$HOLD_PID" 2>/dev/null
+	wait "$HOLD_PID" 2>/dev/null
+	HOLD_PID=
+}
+
+# g_mon CHIP EDGES N LINE...: wait for N events, print one "OFFSET rising|falling" line each
+g_mon() {
+	c=$1 e=$2 n=$3
+	shift 3
+	if [ "$GEN" = 1 ]; then
+		case "$e" in
+		rising) set -- -r "$@" ;;
+		falling) set -- -f "$@" ;;
+		esac
+		gpiomon -n "$n" -F '%o %e' "$c" "$@" | sed -e 's/ 1$/ rising/' -e 's/ 0$/ falling/'
+	else
+		gpiomon -n "$n" -e "$e" -F '%o %E' -c "$c" "$@"
+	fi
+}
+
+# Wait until a line is requested by a consumer (gpiomon started listening).
+wait_used() {	# wait_used CHIP LINE
+	i=0
+	while [ $i -lt 100 ]; do
+		if [ "$GEN" = 1 ]; then
+			gpioinfo "$1" | grep -E "^[[:space:]]+line +$2:" | grep -q '\[used\]' && return 0
+		else
+			gpioinfo -c "$1" "$2" | grep -q 'consumer=' && return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
