@@ -78,6 +78,10 @@ run_boot() {
 	local -a qargs=() spids=()
 	local i
 	for ((i = 0; i < ndev; i++)); do
+		if [ $i -gt 0 ]; then
+			simargs=$(suite_meta "$file" "sim$i")
+			simargs=${simargs//@DATA@/$top/tests/data}
+		fi
 		# shellcheck disable=SC2086
 		"$SIM" --socket "$w/vgpio$i.sock" --ctl "$w/ctl$i.sock" --once $simargs \
 			> "$w/sim$i.log" 2>&1 &

@@ -56,29 +56,25 @@ finish() {
 }
 
 # --- the simulator's control socket, reached through the second serial port
-hctl_open() {
-	[ -n "${HCTL_OPEN:-}" ] && return 0
-	stty -F /dev/ttyS1 raw -echo -icrnl -onlcr 115200 2>/dev/null
-	exec 7<>/dev/ttyS1
-	HCTL_OPEN=1
-	# Drain anything left from an earlier user and check the link.
-	while read -r -t 1 _junk <&7; do :; done
-	hctl ping >/dev/null || { echo "GV-LOG: control link down"; return 1; }
-}
+# (the guest's ttyS1 is QEMU's client connection to the simulator's control
+# socket). Calls from several processes are serialised with a lock so that
+# each reads its own reply.
 
 # hctl COMMAND...: run one simulator command; the reply (without "ok ") goes
 # to stdout; non-zero when the simulator answered an error or nothing.
 hctl() {
-	[ -n "${HCTL_OPEN:-}" ] || hctl_open || return 1
-	echo "$*" >&7
-	if ! read -r -t "${HCTL_TIMEOUT:-30}" reply <&7; then
-		echo "no reply to: $*" >&2
-		return 1
-	fi
-	case "$reply" in
-	ok*) reply=${reply#ok}; echo "${reply# }" ;;
-	*) echo "$reply" >&2; return 1 ;;
-	esac
+	(
+		flock 8
+		echo "$*" >&7
+		if ! read -r -t "${HCTL_TIMEOUT:-30}" reply <&7; then
+			echo "no reply to: $*" >&2
+			exit 1
+		fi
+		case "$reply" in
+		ok*) reply=${reply#ok}; echo "${reply# }" ;;
+		*) echo "$reply" >&2; exit 1 ;;
+		esac
+	) 7<>/dev/ttyS1 8>/tmp/hctl.lock
 }
 
 # field NAME REPLY: the value of NAME=VALUE in a simulator reply
@@ -194,5 +190,37 @@ wait_used() {	# wait_used CHIP LINE
 		sleep 0.1
 		i=$((i + 1))
 	done
+	return 1
+}
+
+# gv_chip_lines N: the virtio gpiochip with N lines
+gv_chip_lines() {
+	for d in /sys/bus/virtio/devices/*/gpiochip*; do
+		[ -e "$d" ] || continue
+		[ "$(cat "$d/ngpio" 2>/dev/null)" = "$1" ] && { basename "$d"; return 0; }
+	done
+	# gpiochipN in sysfs has no ngpio: ask the character device.
+	for d in /sys/bus/virtio/devices/*/gpiochip*; do
+		c=$(basename "$d")
+		gpiodetect | grep -q "^$c .*($1 lines)" && { echo "$c"; return 0; }
+	done
+	return 1
+}
+
+# info_line CHIP LINE: gpioinfo's line for one line, either generation
+info_line() {
+	if [ "$GEN" = 1 ]; then gpioinfo "$1" | grep -E "^[[:space:]]+line +$2:"
+	else gpioinfo -c "$1" "$2"; fi
+}
+
+# wait_unmasked LINE: the driver has queued the line's event buffer
+wait_unmasked() {
+	i=0
+	while [ $i -lt 100 ]; do
+		r=$(hctl get "$1") && [ "$(field masked "$r")" = 0 ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "line $1 never unmasked: $r" >&2
 	return 1
 }

@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# sim: --lines 32
+# drivers: ours intree
+# Many lines at once: one request for 32 lines, four processes at once, and a
+# device that answers ERR.
+. /tests/lib.sh
+
+N=32
+check "load the $GV_driver driver" gv_load || finish
+chip=$(gv_chip)
+use_gen 2
+all=$(seq 0 $((N - 1)))
+
+# 32 lines read in one gpioget: every value right, all in flight at once.
+want=
+for l in $all; do
+	v=$(( (l * 7 / 3) % 2 ))
+	hctl level "$l" $v >/dev/null
+	want="$want $v"
+done
+hctl reset-stats >/dev/null
+got=$(g_get "$chip" $all)
+expect_eq "one gpioget reads $N lines right" "${want# }" "$got"
+s=$(hctl stats)
+xfail_peer "no get_multiple: one request in flight at a time"
+[ "$(field batch_max "$s")" -ge $N ]
+report $? "one gpioget puts all $N requests in flight with one kick" "$s"
+
+# 32 lines set in one gpioset.
+args=
+for l in $all; do args="$args $l=$(( (l / 2) % 2 ))"; done
+hctl reset-stats >/dev/null
+g_hold "$chip" $args
+sleep 1
+bad=0
+for l in $all; do
+	r=$(hctl get "$l")
+	[ "$(field dir "$r")" = out ] && [ "$(field value "$r")" = $(( (l / 2) % 2 )) ] ||
+		bad=$((bad + 1))
+done
+expect_eq "one gpioset drives $N lines right" 0 "$bad"
+s=$(hctl stats)
+g_release
+xfail_peer "no set_multiple: one request in flight at a time"
+[ "$(field batch_max "$s")" -ge $N ]
+report $? "one gpioset puts all $N requests in flight with one kick" "$s"
+
+# Four processes, each on its own lines, every value checked by the host.
+worker() {	# worker FIRST: lines FIRST..FIRST+7, 10 rounds
+	errs=0
+	for round in 1 2 3 4 5 6 7 8 9 10; do
+		for l in $(seq "$1" $(($1 + 7))); do
+			v=$(( (round + l) % 2 ))
+			g_hold "$chip" "$l=$v"
+			ok=0
+			for try in 1 2 3 4 5 6 7 8 9 10; do
+				r=$(hctl get "$l")
+				if [ "$(field dir "$r")" = out ] && [ "$(field value "$r")" = $v ]; then
+					ok=1
+					break
+				fi
+				sleep 0.05
+			done
+			[ $ok = 1 ] || errs=$((errs + 1))
+			g_release
+		done
+	done
+	echo "$errs" > "/tmp/worker.$1"
+}
+for first in 0 8 16 24; do worker $first & done
+wait
+bad=$(cat /tmp/worker.* | awk '{ s += $1 } END { print s }')
+expect_eq "four processes drive their lines concurrently, every value right" 0 "$bad"
+
+# A device that answers ERR: the tools fail, the next request works.
+hctl fail 3 1 >/dev/null
+g_set "$chip" 3=1 2>/tmp/err
+rc=$?
+[ $rc != 0 ]
+report $? "a device ERR makes gpioset fail" "$(cat /tmp/err)"
+hctl level 3 1 >/dev/null
+g_get "$chip" 3 >/dev/null 2>&1
+[ $? != 0 ]
+report $? "a device ERR makes gpioget fail"
+hctl fail 3 0 >/dev/null
+expect_eq "after the ERR the line works again" 1 "$(g_get "$chip" 3)"
+
+check "unload the $GV_driver driver" gv_unload
+finish

@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# sim: --lines 8
+# drivers: ours
+# A device that never answers: bounded, killable waits; the late reply lands
+# safely; other lines keep working.
+. /tests/lib.sh
+
+check "load the driver with timeout_ms=400" gv_load timeout_ms=400 || finish
+chip=$(gv_chip)
+use_gen 2
+P=/sys/module/gpio_virtio/parameters/timeout_ms
+
+hctl level 4 1 >/dev/null
+hctl hang 4 1 >/dev/null
+t0=$(cut -d' ' -f1 /proc/uptime)
+g_get "$chip" 4 > /tmp/out 2>&1
+rc=$?
+t1=$(cut -d' ' -f1 /proc/uptime)
+ms=$(echo "$t0 $t1" | awk '{ printf "%d", ($2 - $1) * 1000 }')
+[ $rc != 0 ] && [ "$ms" -lt 5000 ]
+report $? "a request the device never answers fails within the bound (${ms} ms)" "$(cat /tmp/out)"
+grep -qi 'timed out' /tmp/out
+report $? "the error is ETIMEDOUT" "$(cat /tmp/out)"
+
+hctl level 5 1 >/dev/null
+expect_eq "another line works while one hangs" 1 "$(g_get "$chip" 5)"
+
+# Late replies land after the waiters gave up: nothing is reused early.
+hctl hang 4 0 >/dev/null
+sleep 0.5
+expect_eq "the hung line works after the late reply landed" 1 "$(g_get "$chip" 4)"
+
+# Killable: a long bound, and SIGKILL ends the wait at once.
+echo 20000 > $P
+hctl hang 6 1 >/dev/null
+g_get "$chip" 6 >/dev/null 2>&1 &
+pid=$!
+sleep 1
+t0=$(cut -d' ' -f1 /proc/uptime)
+kill -9 $pid
+wait $pid 2>/dev/null
+t1=$(cut -d' ' -f1 /proc/uptime)
+ms=$(echo "$t0 $t1" | awk '{ printf "%d", ($2 - $1) * 1000 }')
+[ "$ms" -lt 3000 ]
+report $? "SIGKILL ends a wait for a reply at once (${ms} ms)"
+hctl hang 6 0 >/dev/null
+echo 400 > $P
+
+# The counters in debugfs saw it.
+st=$(ls /sys/kernel/debug/gpio-virtio/*/stats 2>/dev/null | head -n 1)
+[ -n "$st" ] && awk '$1 == "4" && $4 >= 1 { f = 1 } END { exit !f }' "$st"
+report $? "debugfs counts the timeout on line 4" "$(head -n 6 "$st" 2>&1)"
+
+# Removal while a request is in flight completes it with an error.
+echo 20000 > $P
+hctl hang 7 1 >/dev/null
+g_get "$chip" 7 > /tmp/out 2>&1 &
+pid=$!
+sleep 1
+gv_unload 2>/dev/null &
+upid=$!
+wait $pid
+rc=$?
+wait $upid
+urc=$?
+[ $rc != 0 ]
+report $? "a request in flight at removal fails instead of hanging" "$(cat /tmp/out)"
+expect_eq "rmmod with a request in flight succeeds" 0 "$urc"
+hctl hang 7 0 >/dev/null
+finish
