@@ -78,6 +78,12 @@ for ko in "$@"; do
 	cp "$ko" "$root/modules/"
 done
 
+# The module DKMS built for this kernel, when tests/packaging.sh made one.
+if [ -n "${DKMS_KO:-}" ]; then
+	mkdir -p "$root/modules/dkms"
+	cp "$DKMS_KO" "$root/modules/dkms/"
+fi
+
 cp "$top/tests/guest/init" "$root/init"
 chmod 755 "$root/init"
 mkdir -p "$root/tests"

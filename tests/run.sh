@@ -190,6 +190,18 @@ else
 	suites=$(cd "$top/tests/guest" && ls ./*.sh | sed 's|^\./||; s|\.sh$||' | grep -v '^lib$')
 fi
 
+# Packaging: DKMS against the Debian headers and the .deb (before the boots,
+# which load the DKMS-built module).
+if [[ " $DRIVERS " == *" ours "* ]] && [ -x "$top/tests/packaging.sh" ]; then
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) tap ok "packaging: ${line#ok - }" ;;
+		"not ok - "*) tap notok "packaging: ${line#not ok - }" ;;
+		*) echo "#   $line" ;;
+		esac
+	done < <("$top/tests/packaging.sh" 2>&1)
+fi
+
 make -s -C "$top/tests/guest" > "$CACHE/guest-build.log" 2>&1 ||
 	tap notok "guest programs build" "$(tail -n 5 "$CACHE/guest-build.log")"
 
@@ -217,10 +229,30 @@ for k in $KERNELS; do
 			tap notok "[$k/$drv] module builds" "$(tail -n 5 "$CACHE/build-$k-$drv.log")"
 		fi
 	done
+	if [ -x "$top/scripts/build-testmods.sh" ]; then
+		rm -rf "$CACHE/build/$k/testmods"
+		mkdir -p "$CACHE/build/$k/testmods"
+		if "$top/scripts/build-testmods.sh" "$k" "$CACHE/build/$k/testmods" \
+			> "$CACHE/build-$k-testmods.log" 2>&1; then
+			tap ok "[$k] test modules build"
+		else
+			tap notok "[$k] test modules build" "$(tail -n 5 "$CACHE/build-$k-testmods.log")"
+		fi
+	fi
 	for extra in "$CACHE"/build/"$k"/testmods/*.ko; do
 		[ -f "$extra" ] && mods+=("$extra")
 	done
+	if [[ " $DRIVERS " == *" ours "* ]] && [ -x "$top/scripts/check.sh" ]; then
+		if "$top/scripts/check.sh" "$k" > "$CACHE/check-$k.log" 2>&1; then
+			tap ok "[$k] make check: W=1, sparse and checkpatch --strict clean"
+		else
+			tap notok "[$k] make check: W=1, sparse and checkpatch --strict clean" \
+				"$(grep -E 'warning|error|WARNING|ERROR|CHECK' "$CACHE/check-$k.log" | head -n 8)"
+		fi
+	fi
 	INITRD=$CACHE/build/$k/initrd.gz
+	export DKMS_KO=
+	[ -f "$CACHE/build/$k/dkms/gpio-virtio.ko" ] && DKMS_KO=$CACHE/build/$k/dkms/gpio-virtio.ko
 	if ! "$top/scripts/mkinitramfs.sh" "$CACHE/kernels/$k.env" "$INITRD" "${mods[@]}" \
 		> "$CACHE/initrd-$k.log" 2>&1; then
 		tap notok "[$k] initramfs builds" "$(tail -n 5 "$CACHE/initrd-$k.log")"
