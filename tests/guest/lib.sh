@@ -132,7 +132,7 @@ wait_chip() {
 use_gen() {	# use_gen 1|2
 	GEN=$1
 	export LD_LIBRARY_PATH=/opt/gpiod$1/lib
-	export PATH=/opt/gpiod$1/bin:/bin:/sbin:/usr/bin:/usr/sbin
+	export PATH=/opt/gpiod$1/bin:/tests/bin:/bin:/sbin:/usr/bin:/usr/sbin
 }
 
 g_get() {	# g_get CHIP LINE...: the values, space separated
