@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vgpio-sim: a vhost-user back end that simulates a virtio GPIO device
+ * (virtio device ID 41) for QEMU's vhost-user-gpio-pci, with a control
+ * socket for the host side of tests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+static const char *sock_path, *ctl_path;
+static bool sock_made, ctl_made;
+static struct sim *the_sim;
+
+static void remove_sockets(void)
+{
+	if (sock_made)
+		unlink(sock_path);
+	if (ctl_made)
+		unlink(ctl_path);
+	sock_made = false;
+	ctl_made = false;
+}
+
+void sim_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vgpio-sim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	remove_sockets();
+	exit(1);
+}
+
+void sim_log(struct sim *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s->verbose)
+		return;
+	flockfile(stderr);
+	fputs("vgpio-sim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+void sim_wake(struct sim *s, char why)
+{
+	ssize_t n = write(s->wake_fd[1], &why, 1);
+
+	(void)n;
+}
+
+static void on_signal(int sig)
+{
+	char c = 's';
+	ssize_t n;
+
+	(void)sig;
+	if (the_sim) {
+		n = write(the_sim->wake_fd[1], &c, 1);
+		(void)n;
+	}
+}
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vgpio-sim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (try --help)\n", stderr);
+	exit(2);
+}
+
+static void usage(void)
+{
+	printf(
+"Usage: vgpio-sim --socket PATH [options]\n"
+"Simulate a virtio GPIO device (ID 41) as a vhost-user back end for QEMU's\n"
+"vhost-user-gpio-pci (QEMU needs shared guest memory, e.g. memory-backend-memfd\n"
+"with share=on).\n"
+"\n"
+"Options:\n"
+"  --socket PATH       vhost-user unix socket to listen on (required); a stale\n"
+"                      socket file is replaced, one in use is an error\n"
+"  --ctl PATH          control socket (unix, stream)\n"
+"  --lines N           number of lines, 1..65535 (default 32)\n"
+"  --names MODE        default: GPIO0..GPIO<N-1>; none: no names\n"
+"                      (gpio_names_size 0); file:PATH: one name per line in\n"
+"                      line order, empty line = unnamed, missing lines unnamed\n"
+"  --names-raw PATH    the names block is the exact bytes of PATH\n"
+"  --names-size N      report N (decimal or 0x hex) as gpio_names_size whatever\n"
+"                      the block is; GET_LINE_NAMES then answers ERR if it differs\n"
+"  --no-irq            do not offer VIRTIO_GPIO_F_IRQ (request queue only)\n"
+"  --no-indirect       do not offer VIRTIO_RING_F_INDIRECT_DESC\n"
+"  --no-event-idx      do not offer VIRTIO_RING_F_EVENT_IDX\n"
+"  --reject-level      SET_IRQ_TYPE LEVEL_HIGH/LEVEL_LOW answers ERR\n"
+"  --loop A:B          output value of line A drives the input level of line B\n"
+"                      (repeatable)\n"
+"  --once              exit 0 when the front end disconnects (default: wait for\n"
+"                      a reconnect, keeping the GPIO state)\n"
+"  -v, --verbose       log vhost-user messages and requests to stderr\n"
+"  -h, --help          this text\n"
+"\n"
+"Control protocol (one command per line, one reply line each, starting with\n"
+"\"ok\" or \"err REASON\"):\n"
+"  ping                   -> ok pong\n"
+"  level L 0|1            set the input level of line L (may make an event)\n"
+"  pulse L N PERIOD_US    N pulses low-high-low on line L's input, half the\n"
+"                         period each; the level must be 0 first; with an IRQ\n"
+"                         type enabled, each edge that makes an event waits (up\n"
+"                         to 5 s) until the line is unmasked with nothing\n"
+"                         pending -> ok pulses=N\n"
+"  get L                  -> ok line=L dir=none|in|out value=V level=V\n"
+"                            irq=none|rising|falling|both|high|low masked=0|1\n"
+"                            pending=0|1 name=NAME (- when unnamed)\n"
+"  stats L                -> ok line=L requests=N errors=N events=N invalid=N\n"
+"  stats                  -> ok requests=N errors=N events=N invalid=N\n"
+"                            collapsed=N protocol_errors=N kicks=N batch_max=N\n"
+"                            inflight=N\n"
+"  reset-stats            zero the statistics\n"
+"  fail L 0|1             while 1, every request for line L answers ERR\n"
+"  hang L 0|1             while 1, requests for line L get no reply; 0 answers\n"
+"                         the held ones in order\n"
+"  loop A B / unloop A B  like --loop, at run time\n"
+"  quit                   -> ok, then exit 0\n"
+"\n"
+"Exit status: 0 on SIGINT/SIGTERM, quit or (with --once) disconnect; 1 on a\n"
+"runtime error or a malformed message from the front end; 2 on a usage error.\n");
+}
+
+static unsigned long parse_u(const char *opt, const char *s, unsigned long min,
+			     unsigned long max, int base)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-' || *s == '+')
+		usage_error("%s: bad number '%s'", opt, s);
+	v = strtoul(s, &end, base);
+	if (errno || *end || v < min || v > max)
+		usage_error("%s: '%s' is not a number in %lu..%lu", opt, s, min, max);
+	return v;
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	uint8_t *buf = NULL;
+	size_t cap = 0, n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "vgpio-sim: cannot open %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			buf = realloc(buf, cap);
+			if (!buf)
+				sim_fatal("out of memory");
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "vgpio-sim: cannot read %s: %s\n", path,
+				strerror(errno));
+			exit(1);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	*len = n;
+	return buf;
+}
+
+/* --names file:PATH -> a names block with one entry per line. */
+static uint8_t *names_from_file(const char *path, uint32_t nlines,
+				uint32_t *len)
+{
+	size_t flen, off = 0, out = 0;
+	uint8_t *f = read_file(path, &flen), *b;
+	uint32_t line = 0;
+
+	b = malloc(flen + nlines + 1);
+	if (!b)
+		sim_fatal("out of memory");
+	while (off < flen) {
+		size_t end = off, e;
+
+		while (end < flen && f[end] != '\n')
+			end++;
+		if (line >= nlines)
+			usage_error("--names: %s has more lines than --lines %u",
+				    path, nlines);
+		e = end;
+		if (e > off && f[e - 1] == '\r')
+			e--;
+		memcpy(b + out, f + off, e - off);
+		out += e - off;
+		b[out++] = 0;
+		line++;
+		off = end + 1;
+	}
+	while (line++ < nlines)
+		b[out++] = 0;
+	free(f);
+	*len = (uint32_t)out;
+	return b;
+}
+
+static int make_socket(const char *path, const char *what)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		usage_error("%s: path too long: %s", what, path);
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			sim_fatal("%s exists and is not a socket", path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			sim_fatal("socket %s is in use by another process", path);
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(fd, 8)) {
+		fprintf(stderr, "vgpio-sim: cannot listen on %s: %s\n", path,
+			strerror(errno));
+		remove_sockets();
+		exit(1);
+	}
+	return fd;
+}
+
+enum {
+	OPT_SOCKET = 256, OPT_CTL, OPT_LINES, OPT_NAMES, OPT_NAMES_RAW,
+	OPT_NAMES_SIZE, OPT_NO_IRQ, OPT_NO_INDIRECT, OPT_NO_EVENT_IDX,
+	OPT_REJECT_LEVEL, OPT_LOOP, OPT_ONCE,
+};
+
+static const struct option options[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "ctl", required_argument, NULL, OPT_CTL },
+	{ "lines", required_argument, NULL, OPT_LINES },
+	{ "names", required_argument, NULL, OPT_NAMES },
+	{ "names-raw", required_argument, NULL, OPT_NAMES_RAW },
+	{ "names-size", required_argument, NULL, OPT_NAMES_SIZE },
+	{ "no-irq", no_argument, NULL, OPT_NO_IRQ },
+	{ "no-indirect", no_argument, NULL, OPT_NO_INDIRECT },
+	{ "no-event-idx", no_argument, NULL, OPT_NO_EVENT_IDX },
+	{ "reject-level", no_argument, NULL, OPT_REJECT_LEVEL },
+	{ "loop", required_argument, NULL, OPT_LOOP },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	static struct sim sim;
+	struct sim *s = &sim;
+	unsigned long nlines = 32, names_size = 0;
+	const char *names_mode = NULL, *names_raw = NULL;
+	bool have_names_size = false, no_irq = false, no_indirect = false;
+	bool no_event_idx = false, reject_level = false;
+	unsigned int nloops = 0, i;
+	static char *loops[MODEL_MAX_LOOPS];
+	uint8_t *names = NULL;
+	uint32_t names_len = 0;
+	struct sigaction sa;
+	int opt, lfd, cfd = -1;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SOCKET:
+			sock_path = optarg;
+			break;
+		case OPT_CTL:
+			ctl_path = optarg;
+			break;
+		case OPT_LINES:
+			nlines = parse_u("--lines", optarg, 1, 65535, 10);
+			break;
+		case OPT_NAMES:
+			names_mode = optarg;
+			break;
+		case OPT_NAMES_RAW:
+			names_raw = optarg;
+			break;
+		case OPT_NAMES_SIZE:
+			names_size = parse_u("--names-size", optarg, 0, 0xffffffffUL, 0);
+			if (optarg[0] == '0' && optarg[1] && optarg[1] != 'x' &&
+			    optarg[1] != 'X')
+				names_size = parse_u("--names-size", optarg, 0,
+						     0xffffffffUL, 10);
+			have_names_size = true;
+			break;
+		case OPT_NO_IRQ:
+			no_irq = true;
+			break;
+		case OPT_NO_INDIRECT:
+			no_indirect = true;
+			break;
+		case OPT_NO_EVENT_IDX:
+			no_event_idx = true;
+			break;
+		case OPT_REJECT_LEVEL:
+			reject_level = true;
+			break;
+		case OPT_LOOP:
+			if (nloops >= MODEL_MAX_LOOPS)
+				usage_error("--loop: more than %d loops", MODEL_MAX_LOOPS);
+			loops[nloops++] = optarg;
+			break;
+		case OPT_ONCE:
+			s->once = true;
+			break;
+		case 'v':
+			s->verbose = true;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage_error("unknown option or missing value: %s",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (!sock_path)
+		usage_error("--socket PATH is required");
+	if (names_mode && names_raw)
+		usage_error("--names and --names-raw exclude each other");
+
+	if (names_raw) {
+		size_t len;
+
+		names = read_file(names_raw, &len);
+		if (len > 0xffffffffUL)
+			usage_error("--names-raw: %s is too large", names_raw);
+		names_len = (uint32_t)len;
+	} else if (!names_mode || !strcmp(names_mode, "default")) {
+		names = model_default_names((uint32_t)nlines, &names_len);
+	} else if (!strcmp(names_mode, "none")) {
+		names_len = 0;
+	} else if (!strncmp(names_mode, "file:", 5) && names_mode[5]) {
+		names = names_from_file(names_mode + 5, (uint32_t)nlines, &names_len);
+	} else {
+		usage_error("--names: expected default, none or file:PATH, got '%s'",
+			    names_mode);
+	}
+	if (!have_names_size)
+		names_size = names_len;
+	if (model_init(&s->m, (uint32_t)nlines, names, names_len,
+		       (uint32_t)names_size))
+		sim_fatal("out of memory");
+	free(names);
+	s->m.reject_level = reject_level;
+	s->m.offer_irq = !no_irq;
+	for (i = 0; i < nloops; i++) {
+		unsigned long a, b;
+		char *colon = strchr(loops[i], ':');
+
+		if (!colon)
+			usage_error("--loop: expected A:B, got '%s'", loops[i]);
+		*colon = 0;
+		a = parse_u("--loop", loops[i], 0, nlines - 1, 10);
+		b = parse_u("--loop", colon + 1, 0, nlines - 1, 10);
+		model_loop_add(&s->m, (uint32_t)a, (uint32_t)b);
+	}
+
+	s->features = (1ULL << VIRTIO_F_VERSION_1) |
+		      (1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
+	if (!no_irq)
+		s->features |= 1ULL << VIRTIO_GPIO_F_IRQ;
+	if (!no_indirect)
+		s->features |= 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
+	if (!no_event_idx)
+		s->features |= 1ULL << VIRTIO_RING_F_EVENT_IDX;
+	s->protocol_features = (1ULL << VHOST_USER_PROTOCOL_F_CONFIG) |
+			       (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	if (sim_init(s) || pipe2(s->wake_fd, O_CLOEXEC | O_NONBLOCK))
+		sim_fatal("cannot initialize: %s", strerror(errno));
+	the_sim = s;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (ctl_path) {
+		cfd = make_socket(ctl_path, "--ctl");
+		ctl_made = true;
+	}
+	lfd = make_socket(sock_path, "--socket");
+	sock_made = true;
+	if (cfd >= 0 && ctl_start(s, cfd))
+		sim_fatal("cannot start the control thread");
+	fprintf(stderr, "vgpio-sim: listening on %s\n", sock_path);
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = lfd, .events = POLLIN },
+			{ .fd = s->wake_fd[0], .events = POLLIN },
+		};
+		int fd;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			sim_fatal("poll: %s", strerror(errno));
+		}
+		if (p[1].revents)
+			break;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			sim_fatal("accept: %s", strerror(errno));
+		}
+		sim_log(s, "front end connected");
+		i = (unsigned int)vu_serve(s, fd);
+		close(fd);
+		vu_reset(s);
+		if (i)
+			break;
+		if (s->once) {
+			sim_log(s, "front end disconnected, exiting (--once)");
+			break;
+		}
+		sim_log(s, "front end disconnected, waiting for a reconnect");
+	}
+	remove_sockets();
+	return 0;
+}

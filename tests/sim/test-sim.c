@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the simulator without QEMU: the GPIO model (every request
+ * type, error paths, the event queue state machine) and the split ring code
+ * against a fake ring in plain memory. Prints TAP.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "vring.h"
+
+static int passed, failed, cur_fail;
+
+#define CHECK(cond) do {						\
+	if (!(cond)) {							\
+		printf("#   %s:%d: %s\n", __FILE__, __LINE__, #cond);	\
+		cur_fail++;						\
+	}								\
+} while (0)
+
+static void run(const char *name, void (*fn)(void))
+{
+	cur_fail = 0;
+	fn();
+	if (cur_fail) {
+		failed++;
+		printf("not ok %d - %s\n", passed + failed, name);
+	} else {
+		passed++;
+		printf("ok %d - %s\n", passed + failed, name);
+	}
+}
+
+/* ---- model helpers ---- */
+
+static struct { uint32_t token; uint8_t status; } evs[64];
+static int nev;
+static struct { uint32_t token; uint8_t resp[2]; size_t len; } late[64];
+static int nlate;
+
+static void ev_cb(void *ctx, uint32_t token, uint8_t status)
+{
+	(void)ctx;
+	if (nev < 64) {
+		evs[nev].token = token;
+		evs[nev].status = status;
+	}
+	nev++;
+}
+
+static void req_cb(void *ctx, uint32_t token, const uint8_t *resp, size_t len)
+{
+	(void)ctx;
+	if (nlate < 64) {
+		late[nlate].token = token;
+		memcpy(late[nlate].resp, resp, len < 2 ? len : 2);
+		late[nlate].len = len;
+	}
+	nlate++;
+}
+
+static struct model M;
+
+static void mk(uint32_t n, bool irq)
+{
+	uint32_t len;
+	uint8_t *names = model_default_names(n, &len);
+
+	model_free(&M);
+	model_init(&M, n, names, len, len);
+	free(names);
+	M.irq_negotiated = irq;
+	M.ops.event_done = ev_cb;
+	M.ops.req_done = req_cb;
+	nev = 0;
+	nlate = 0;
+}
+
+static uint8_t rv;	/* value of the last response */
+
+/* One request with a 2-byte response: returns the status (or 0xff if held). */
+static int req(uint16_t type, uint16_t gpio, uint32_t value)
+{
+	uint8_t rd[8] = {
+		type & 0xff, type >> 8, gpio & 0xff, gpio >> 8,
+		value & 0xff, (value >> 8) & 0xff, (value >> 16) & 0xff,
+		value >> 24,
+	};
+	uint8_t resp[2] = { 0xee, 0xee };
+	int n = model_request(&M, rd, 8, resp, 2, 1000 + gpio);
+
+	if (n == MODEL_HELD)
+		return 0xff;
+	if (n != 2)
+		return 0xfe;
+	rv = resp[1];
+	return resp[0];
+}
+
+static void unmask(uint16_t gpio, uint32_t token)
+{
+	uint8_t rd[2] = { gpio & 0xff, gpio >> 8 };
+
+	model_event_buffer(&M, rd, 2, token);
+}
+
+/* ---- model tests ---- */
+
+static void t_config(void)
+{
+	uint8_t c[8];
+
+	mk(300, true);
+	model_config(&M, c);
+	CHECK(c[0] == (300 & 0xff) && c[1] == 1 && c[2] == 0 && c[3] == 0);
+	CHECK(c[4] + (c[5] << 8) == (int)M.names_len && c[6] == 0 && c[7] == 0);
+	model_free(&M);
+	model_init(&M, 1, NULL, 0, 0xffffffffU);
+	model_config(&M, c);
+	CHECK(c[4] == 0xff && c[5] == 0xff && c[6] == 0xff && c[7] == 0xff);
+}
+
+static void t_names(void)
+{
+	uint8_t rd[8] = { 1, 0, 0, 0, 0, 0, 0, 0 }, resp[64];
+	int n;
+
+	mk(3, true);
+	CHECK(M.names_len == 18);
+	CHECK(!memcmp(M.names, "GPIO0\0GPIO1\0GPIO2\0", 18));
+	CHECK(!strcmp(M.name_of[2], "GPIO2"));
+	n = model_request(&M, rd, 8, resp, 19, 1);
+	CHECK(n == 19 && resp[0] == VGPIO_STATUS_OK);
+	CHECK(!memcmp(resp + 1, "GPIO0\0GPIO1\0GPIO2\0", 18));
+	/* Too small a buffer: ERR, what fits is written. */
+	n = model_request(&M, rd, 8, resp, 10, 1);
+	CHECK(n == 10 && resp[0] == VGPIO_STATUS_ERR);
+	/* Reported size differs from the block: ERR. */
+	M.names_size = 30;
+	n = model_request(&M, rd, 8, resp, 31, 1);
+	CHECK(n == 19 && resp[0] == VGPIO_STATUS_ERR);
+	/* No names at all. */
+	model_free(&M);
+	model_init(&M, 3, NULL, 0, 0);
+	n = model_request(&M, rd, 8, resp, 8, 1);
+	CHECK(n == 1 && resp[0] == VGPIO_STATUS_ERR);
+	CHECK(!M.name_of[0]);
+	/* Partly named block, non-printable bytes shown as '?'. */
+	model_free(&M);
+	model_init(&M, 4, (const uint8_t *)"a\0\0b\x01\0", 6, 6);
+	CHECK(!strcmp(M.name_of[0], "a") && !M.name_of[1] &&
+	      !strcmp(M.name_of[2], "b?") && !M.name_of[3]);
+}
+
+static void t_direction(void)
+{
+	mk(4, true);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 0, 0) == 0 && rv == VGPIO_DIR_NONE);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_OUT) == 0);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 0, 0) == 0 && rv == VGPIO_DIR_OUT);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_IN) == 0);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 0, 0) == 0 && rv == VGPIO_DIR_IN);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, 3) == 1);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, 0x100) == 1);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 0, 0) == 0 && rv == VGPIO_DIR_IN);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_NONE) == 0);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 0, 0) == 0 && rv == VGPIO_DIR_NONE);
+}
+
+static void t_values(void)
+{
+	mk(4, true);
+	/* No direction: GET_VALUE is an error, SET_VALUE is allowed. */
+	CHECK(req(VGPIO_REQ_GET_VALUE, 1, 0) == 1);
+	CHECK(req(VGPIO_REQ_SET_VALUE, 1, 1) == 0);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 1, VGPIO_DIR_OUT) == 0);
+	CHECK(req(VGPIO_REQ_GET_VALUE, 1, 0) == 0 && rv == 1);
+	CHECK(req(VGPIO_REQ_SET_VALUE, 1, 0) == 0);
+	CHECK(req(VGPIO_REQ_GET_VALUE, 1, 0) == 0 && rv == 0);
+	CHECK(req(VGPIO_REQ_SET_VALUE, 1, 2) == 1);
+	/* Input: the host's level. */
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 2, VGPIO_DIR_IN) == 0);
+	CHECK(req(VGPIO_REQ_GET_VALUE, 2, 0) == 0 && rv == 0);
+	model_set_level(&M, 2, 1);
+	CHECK(req(VGPIO_REQ_GET_VALUE, 2, 0) == 0 && rv == 1);
+	CHECK(model_set_level(&M, 4, 1) == -1);
+}
+
+static void t_invalid(void)
+{
+	uint8_t rd[8] = { 2, 0, 0, 0, 0, 0, 0, 0 }, resp[2];
+	uint16_t t;
+
+	mk(4, true);
+	for (t = 2; t <= 6; t++)
+		CHECK(req(t, 4, 0) == 1);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 0xffff, 0) == 1);
+	CHECK(req(0, 0, 0) == 1);
+	CHECK(req(7, 0, 0) == 1);
+	CHECK(req(0xffff, 0, 0) == 1);
+	/* Short request. */
+	CHECK(model_request(&M, rd, 7, resp, 2, 1) == 2 && resp[0] == 1);
+	/* Short response buffers. */
+	CHECK(model_request(&M, rd, 8, resp, 1, 1) == 1 && resp[0] == 1);
+	CHECK(model_request(&M, rd, 8, resp, 0, 1) == 0);
+	CHECK(M.st.protocol_errors == 2);
+	CHECK(M.st.errors == 12);
+}
+
+static void t_irq_type(void)
+{
+	mk(4, false);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_IN) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING) == 1);
+	M.irq_negotiated = true;
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, 5) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, 0x10) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, 0x101) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING) == 0);
+	CHECK(M.lines[0].irq_type == VGPIO_IRQ_EDGE_RISING);
+	/* Same type again is fine, another type needs NONE first. */
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_BOTH) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_BOTH) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE) == 0);
+	/* Output line. */
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 1, VGPIO_DIR_OUT) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_EDGE_RISING) == 1);
+	/* Level types, and --reject-level. */
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 2, VGPIO_IRQ_LEVEL_HIGH) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 2, VGPIO_IRQ_LEVEL_LOW) == 1);
+	M.reject_level = true;
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 3, VGPIO_IRQ_LEVEL_LOW) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 3, VGPIO_IRQ_EDGE_FALLING) == 0);
+}
+
+static void t_unmask_not_enabled(void)
+{
+	mk(4, true);
+	unmask(1, 7);
+	CHECK(nev == 1 && evs[0].token == 7 &&
+	      evs[0].status == VGPIO_EVENT_INVALID);
+	CHECK(!M.lines[1].held);
+	CHECK(M.lines[1].st.invalid == 1 && M.st.invalid == 1);
+}
+
+static void t_edge_latched(void)
+{
+	mk(4, true);
+	req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_IN);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING);
+	/* Masked: the rising edge is latched, the falling one ignored. */
+	model_set_level(&M, 0, 1);
+	model_set_level(&M, 0, 0);
+	CHECK(nev == 0 && M.lines[0].pending);
+	CHECK(!model_line_ready(&M, 0));
+	unmask(0, 3);
+	CHECK(nev == 1 && evs[0].token == 3 && evs[0].status == VGPIO_EVENT_VALID);
+	CHECK(!M.lines[0].pending && !M.lines[0].held);
+	/* Unmasked: the event goes out at once. */
+	unmask(0, 4);
+	CHECK(nev == 1 && model_line_ready(&M, 0));
+	model_set_level(&M, 0, 1);
+	CHECK(nev == 2 && evs[1].token == 4 && evs[1].status == VGPIO_EVENT_VALID);
+	CHECK(M.lines[0].st.events == 2 && M.st.events == 2);
+}
+
+static void t_edge_collapse(void)
+{
+	mk(4, true);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_BOTH);
+	model_set_level(&M, 0, 1);
+	model_set_level(&M, 0, 0);
+	model_set_level(&M, 0, 1);
+	CHECK(M.st.collapsed == 2 && nev == 0);
+	unmask(0, 1);
+	CHECK(nev == 1 && evs[0].status == VGPIO_EVENT_VALID);
+	unmask(0, 2);
+	CHECK(nev == 1);
+	model_set_level(&M, 0, 0);
+	CHECK(nev == 2 && evs[1].token == 2);
+	/* Falling only. */
+	req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_EDGE_FALLING);
+	unmask(1, 9);
+	model_set_level(&M, 1, 1);
+	CHECK(nev == 2);
+	model_set_level(&M, 1, 0);
+	CHECK(nev == 3 && evs[2].token == 9);
+}
+
+static void t_level(void)
+{
+	mk(4, true);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_LEVEL_HIGH);
+	/* Nothing is latched while masked. */
+	model_set_level(&M, 0, 1);
+	model_set_level(&M, 0, 0);
+	CHECK(!M.lines[0].pending);
+	unmask(0, 1);
+	CHECK(nev == 0);
+	model_set_level(&M, 0, 1);
+	CHECK(nev == 1 && evs[0].status == VGPIO_EVENT_VALID);
+	/* Still active: the unmask notifies again at once. */
+	unmask(0, 2);
+	CHECK(nev == 2 && evs[1].token == 2 && evs[1].status == VGPIO_EVENT_VALID);
+	model_set_level(&M, 0, 0);
+	unmask(0, 3);
+	CHECK(nev == 2 && M.lines[0].held);
+	/* Level low. */
+	req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_LEVEL_LOW);
+	unmask(1, 4);
+	CHECK(nev == 3 && evs[2].token == 4);
+	model_set_level(&M, 1, 1);
+	unmask(1, 5);
+	CHECK(nev == 3);
+	model_set_level(&M, 1, 0);
+	CHECK(nev == 4 && evs[3].token == 5);
+	CHECK(model_edge_makes_event(VGPIO_IRQ_LEVEL_LOW, 1, 0));
+	CHECK(!model_edge_makes_event(VGPIO_IRQ_LEVEL_LOW, 0, 1));
+	CHECK(model_edge_makes_event(VGPIO_IRQ_EDGE_BOTH, 0, 1));
+	CHECK(!model_edge_makes_event(VGPIO_IRQ_EDGE_RISING, 1, 0));
+}
+
+static void t_type_none(void)
+{
+	mk(4, true);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING);
+	unmask(0, 5);
+	CHECK(nev == 0 && M.lines[0].held);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE) == 0);
+	CHECK(nev == 1 && evs[0].token == 5 && evs[0].status == VGPIO_EVENT_INVALID);
+	/* Latched events are discarded. */
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING);
+	model_set_level(&M, 0, 1);
+	CHECK(M.lines[0].pending);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE);
+	CHECK(!M.lines[0].pending);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING);
+	unmask(0, 6);
+	CHECK(nev == 1);
+}
+
+static void t_one_buffer(void)
+{
+	mk(4, true);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 2, VGPIO_IRQ_EDGE_RISING);
+	unmask(2, 1);
+	unmask(2, 2);
+	CHECK(nev == 1 && evs[0].token == 2 && evs[0].status == VGPIO_EVENT_INVALID);
+	CHECK(M.st.protocol_errors == 1);
+	CHECK(M.lines[2].held && M.lines[2].held_token == 1);
+	model_set_level(&M, 2, 1);
+	CHECK(nev == 2 && evs[1].token == 1 && evs[1].status == VGPIO_EVENT_VALID);
+}
+
+static void t_event_bad_gpio(void)
+{
+	uint8_t rd[2] = { 4, 0 };
+
+	mk(4, true);
+	model_event_buffer(&M, rd, 2, 11);
+	CHECK(nev == 1 && evs[0].token == 11 && evs[0].status == VGPIO_EVENT_INVALID);
+	model_event_buffer(&M, rd, 1, 12);
+	CHECK(nev == 2 && evs[1].token == 12 && evs[1].status == VGPIO_EVENT_INVALID);
+	CHECK(M.st.protocol_errors == 2);
+}
+
+static void t_dir_none_discards(void)
+{
+	mk(4, true);
+	req(VGPIO_REQ_SET_VALUE, 0, 1);
+	req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_IN);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING);
+	unmask(0, 8);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_NONE) == 0);
+	CHECK(nev == 1 && evs[0].status == VGPIO_EVENT_INVALID);
+	CHECK(M.lines[0].value == 0 && M.lines[0].irq_type == VGPIO_IRQ_NONE);
+	CHECK(req(VGPIO_REQ_GET_VALUE, 0, 0) == 1);
+}
+
+static void t_fail_hang(void)
+{
+	mk(4, true);
+	model_set_fail(&M, 1, true);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 1, 0) == 1);
+	CHECK(M.lines[1].st.errors == 1 && M.lines[1].st.requests == 1);
+	model_set_fail(&M, 1, false);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 1, 0) == 0);
+
+	model_set_hang(&M, 2, true);
+	CHECK(req(VGPIO_REQ_SET_VALUE, 2, 1) == 0xff);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 2, VGPIO_DIR_OUT) == 0xff);
+	CHECK(req(VGPIO_REQ_GET_VALUE, 2, 0) == 0xff);
+	/* Other lines keep working. */
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 3, VGPIO_DIR_OUT) == 0);
+	CHECK(M.nheld == 3 && nlate == 0);
+	CHECK(M.lines[2].dir == VGPIO_DIR_NONE);
+	model_set_hang(&M, 2, false);
+	CHECK(nlate == 3 && M.nheld == 0);
+	CHECK(late[0].token == 1002 && late[0].resp[0] == 0 && late[0].len == 2);
+	CHECK(late[2].resp[0] == 0 && late[2].resp[1] == 1);
+	CHECK(M.lines[2].dir == VGPIO_DIR_OUT);
+	/* Held requests vanish with the ring. */
+	model_set_hang(&M, 2, true);
+	req(VGPIO_REQ_GET_VALUE, 2, 0);
+	model_reqq_reset(&M);
+	CHECK(M.nheld == 0);
+}
+
+static void t_loops(void)
+{
+	mk(8, true);
+	CHECK(model_loop_add(&M, 0, 5) == 0);
+	/* Line 0 is not an output: line 5's level stays. */
+	model_set_level(&M, 5, 1);
+	req(VGPIO_REQ_SET_VALUE, 0, 0);
+	CHECK(M.lines[5].level == 1);
+	/* Becoming an output drives the level. */
+	req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_OUT);
+	CHECK(M.lines[5].level == 0);
+	req(VGPIO_REQ_SET_DIRECTION, 5, VGPIO_DIR_IN);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 5, VGPIO_IRQ_EDGE_RISING);
+	unmask(5, 42);
+	req(VGPIO_REQ_SET_VALUE, 0, 1);
+	CHECK(M.lines[5].level == 1);
+	CHECK(nev == 1 && evs[0].token == 42 && evs[0].status == VGPIO_EVENT_VALID);
+	CHECK(model_loop_del(&M, 0, 5) == 0);
+	CHECK(model_loop_del(&M, 0, 5) == -1);
+	req(VGPIO_REQ_SET_VALUE, 0, 0);
+	CHECK(M.lines[5].level == 1);
+	CHECK(model_loop_add(&M, 0, 8) == -1);
+}
+
+static void t_stats_reset(void)
+{
+	mk(4, true);
+	req(VGPIO_REQ_GET_DIRECTION, 0, 0);
+	req(VGPIO_REQ_GET_VALUE, 0, 0);
+	CHECK(M.st.requests == 2 && M.st.errors == 1);
+	CHECK(M.lines[0].st.requests == 2 && M.lines[0].st.errors == 1);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_EDGE_RISING);
+	unmask(1, 1);
+	model_evq_reset(&M);
+	CHECK(!M.lines[1].held && nev == 0);
+	model_reset_stats(&M);
+	CHECK(M.st.requests == 0 && M.lines[0].st.requests == 0);
+}
+
+/* ---- fake ring ---- */
+
+#define MEM_BASE	0x100000ULL
+#define MEM_SIZE	0x10000
+#define QNUM		8
+
+static uint8_t mem[MEM_SIZE] __attribute__((aligned(16)));
+static struct vring VR;
+static uint16_t drv_avail;	/* driver's avail idx */
+static uint16_t next_free;
+
+static void *fake_xlate(void *ctx, uint64_t gpa, uint64_t len)
+{
+	(void)ctx;
+	if (gpa < MEM_BASE || gpa - MEM_BASE > MEM_SIZE ||
+	    len > MEM_SIZE - (gpa - MEM_BASE))
+		return NULL;
+	return mem + (gpa - MEM_BASE);
+}
+
+static void ring_setup(bool event_idx, bool indirect)
+{
+	memset(mem, 0, sizeof(mem));
+	memset(&VR, 0, sizeof(VR));
+	VR.num = QNUM;
+	VR.desc = (struct vring_desc *)mem;
+	VR.avail = (struct vring_avail *)(mem + 0x1000);
+	VR.used = (struct vring_used *)(mem + 0x2000);
+	VR.event_idx = event_idx;
+	VR.indirect = indirect;
+	VR.xlate = fake_xlate;
+	drv_avail = 0;
+	next_free = 0;
+}
+
+static void set_desc(struct vring_desc *d, uint64_t off, uint32_t len,
+		     uint16_t flags, uint16_t next)
+{
+	d->addr = MEM_BASE + off;
+	d->len = len;
+	d->flags = flags;
+	d->next = next;
+}
+
+static void publish(uint16_t head)
+{
+	VR.avail->ring[drv_avail % QNUM] = head;
+	drv_avail++;
+	VR.avail->idx = drv_avail;
+}
+
+/* A request-like chain: 8 readable bytes at 0x4000, 2 writable at 0x4100. */
+static uint16_t add_simple(void)
+{
+	uint16_t h = next_free % QNUM, n = (next_free + 1) % QNUM;
+
+	set_desc(&VR.desc[h], 0x4000, 8, VRING_DESC_F_NEXT, n);
+	set_desc(&VR.desc[n], 0x4100, 2, VRING_DESC_F_WRITE, 0);
+	next_free += 2;
+	publish(h);
+	return h;
+}
+
+static void t_ring_chain(void)
+{
+	struct vring_chain ch;
+	const char *err = NULL;
+	uint8_t buf[8];
+	uint16_t h;
+
+	ring_setup(false, false);
+	CHECK(vring_pop(&VR, &ch, &err) == 0);
+	memcpy(mem + 0x4000, "ABCDEFGH", 8);
+	h = add_simple();
+	CHECK(vring_avail_count(&VR) == 1);
+	CHECK(vring_pop(&VR, &ch, &err) == 1);
+	CHECK(ch.head == h && ch.nr == 1 && ch.nw == 1 && ch.rlen == 8 && ch.wlen == 2);
+	CHECK(vring_read(&ch, buf, 8) == 8 && !memcmp(buf, "ABCDEFGH", 8));
+	CHECK(vring_write(&ch, "\x01\x02\x03", 3) == 2);
+	CHECK(mem[0x4100] == 1 && mem[0x4101] == 2);
+	vring_push(&VR, ch.head, 2);
+	CHECK(VR.used->idx == 1 && VR.used->ring[0].id == h && VR.used->ring[0].len == 2);
+	CHECK(vring_should_notify(&VR));
+	CHECK(!vring_should_notify(&VR));	/* nothing new */
+	VR.avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	add_simple();
+	CHECK(vring_pop(&VR, &ch, &err) == 1);
+	vring_push(&VR, ch.head, 2);
+	CHECK(!vring_should_notify(&VR));
+}
+
+static void t_ring_scatter(void)
+{
+	struct vring_chain ch;
+	const char *err = NULL;
+	uint8_t buf[8];
+
+	ring_setup(false, false);
+	memcpy(mem + 0x4000, "AB", 2);
+	memcpy(mem + 0x4010, "CDEFGH", 6);
+	set_desc(&VR.desc[3], 0x4000, 2, VRING_DESC_F_NEXT, 6);
+	set_desc(&VR.desc[6], 0x4010, 6, VRING_DESC_F_NEXT, 1);
+	set_desc(&VR.desc[1], 0x4100, 1, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0);
+	set_desc(&VR.desc[0], 0x4200, 1, VRING_DESC_F_WRITE, 0);
+	publish(3);
+	CHECK(vring_pop(&VR, &ch, &err) == 1);
+	CHECK(ch.head == 3 && ch.nr == 2 && ch.nw == 2);
+	CHECK(vring_read(&ch, buf, 8) == 8 && !memcmp(buf, "ABCDEFGH", 8));
+	CHECK(vring_write(&ch, "xy", 2) == 2);
+	CHECK(mem[0x4100] == 'x' && mem[0x4200] == 'y');
+}
+
+static void t_ring_indirect(void)
+{
+	struct vring_desc *tab = (struct vring_desc *)(mem + 0x3000);
+	struct vring_chain ch;
+	const char *err = NULL;
+	uint8_t buf[8];
+
+	ring_setup(false, true);
+	memcpy(mem + 0x4000, "12345678", 8);
+	set_desc(&tab[0], 0x4000, 4, VRING_DESC_F_NEXT, 2);
+	set_desc(&tab[2], 0x4004, 4, VRING_DESC_F_NEXT, 1);
+	set_desc(&tab[1], 0x4100, 2, VRING_DESC_F_WRITE, 0);
+	set_desc(&VR.desc[5], 0x3000, 3 * 16, VRING_DESC_F_INDIRECT, 0);
+	publish(5);
+	CHECK(vring_pop(&VR, &ch, &err) == 1);
+	CHECK(ch.head == 5 && ch.nr == 2 && ch.nw == 1 && ch.rlen == 8);
+	CHECK(vring_read(&ch, buf, 8) == 8 && !memcmp(buf, "12345678", 8));
+
+	/* Not negotiated: an error. */
+	VR.indirect = false;
+	publish(5);
+	CHECK(vring_pop(&VR, &ch, &err) == -1 && err);
+	/* Bad table length, nested indirect, loop inside the table. */
+	VR.indirect = true;
+	ring_setup(false, true);
+	set_desc(&VR.desc[0], 0x3000, 20, VRING_DESC_F_INDIRECT, 0);
+	publish(0);
+	CHECK(vring_pop(&VR, &ch, &err) == -1);
+	set_desc(&VR.desc[0], 0x3000, 32, VRING_DESC_F_INDIRECT, 0);
+	set_desc(&tab[0], 0x3000, 16, VRING_DESC_F_INDIRECT, 0);
+	publish(0);
+	CHECK(vring_pop(&VR, &ch, &err) == -1);
+	set_desc(&tab[0], 0x4000, 4, VRING_DESC_F_NEXT, 1);
+	set_desc(&tab[1], 0x4000, 4, VRING_DESC_F_NEXT, 0);
+	publish(0);
+	CHECK(vring_pop(&VR, &ch, &err) == -1 && strstr(err, "loop"));
+	set_desc(&VR.desc[0], MEM_BASE + MEM_SIZE - 16, 32, VRING_DESC_F_INDIRECT, 0);
+	publish(0);
+	CHECK(vring_pop(&VR, &ch, &err) == -1);
+}
+
+static void t_ring_errors(void)
+{
+	struct vring_chain ch;
+	const char *err = NULL;
+
+	/* Descriptor loop. */
+	ring_setup(false, false);
+	set_desc(&VR.desc[0], 0x4000, 8, VRING_DESC_F_NEXT, 1);
+	set_desc(&VR.desc[1], 0x4000, 8, VRING_DESC_F_NEXT, 0);
+	publish(0);
+	CHECK(vring_pop(&VR, &ch, &err) == -1 && strstr(err, "loop"));
+	/* Outside guest memory. */
+	ring_setup(false, false);
+	set_desc(&VR.desc[0], MEM_SIZE - 4, 8, 0, 0);
+	publish(0);
+	CHECK(vring_pop(&VR, &ch, &err) == -1 && strstr(err, "outside"));
+	ring_setup(false, false);
+	VR.desc[0].addr = 0;
+	VR.desc[0].len = 2;
+	publish(0);
+	CHECK(vring_pop(&VR, &ch, &err) == -1);
+	/* next out of range, head out of range. */
+	ring_setup(false, false);
+	set_desc(&VR.desc[0], 0x4000, 8, VRING_DESC_F_NEXT, QNUM);
+	publish(0);
+	CHECK(vring_pop(&VR, &ch, &err) == -1);
+	ring_setup(false, false);
+	publish(QNUM);
+	CHECK(vring_pop(&VR, &ch, &err) == -1);
+	/* Readable after writable. */
+	ring_setup(false, false);
+	set_desc(&VR.desc[0], 0x4000, 2, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	set_desc(&VR.desc[1], 0x4000, 8, 0, 0);
+	publish(0);
+	CHECK(vring_pop(&VR, &ch, &err) == -1);
+	/* The avail index jumps by more than the ring. */
+	ring_setup(false, false);
+	VR.avail->idx = QNUM + 1;
+	CHECK(vring_pop(&VR, &ch, &err) == -1);
+}
+
+static void t_ring_wrap(void)
+{
+	struct vring_chain ch;
+	const char *err = NULL;
+	int i, got = 0;
+
+	ring_setup(false, false);
+	drv_avail = 65530;
+	VR.avail->idx = 65530;
+	VR.last_avail = 65530;
+	VR.used_idx = 65531;
+	VR.used->idx = 65531;
+	for (i = 0; i < 12; i++) {
+		int k;
+
+		add_simple();
+		add_simple();
+		for (k = 0; k < 2; k++) {
+			CHECK(vring_pop(&VR, &ch, &err) == 1);
+			vring_push(&VR, ch.head, 2);
+			got++;
+		}
+	}
+	CHECK(got == 24);
+	CHECK(VR.last_avail == (uint16_t)(65530 + 24));
+	CHECK(VR.used->idx == (uint16_t)(65531 + 24));
+	CHECK(vring_pop(&VR, &ch, &err) == 0);
+}
+
+static void t_ring_event_idx(void)
+{
+	struct vring_chain ch;
+	const char *err = NULL;
+	uint16_t *used_event = &VR.avail->ring[QNUM];
+	uint16_t *avail_event;
+	int i;
+
+	ring_setup(true, false);
+	used_event = &VR.avail->ring[QNUM];
+	avail_event = (uint16_t *)&VR.used->ring[QNUM];
+	add_simple();
+	add_simple();
+	CHECK(vring_pop(&VR, &ch, &err) == 1);
+	CHECK(vring_pop(&VR, &ch, &err) == 1);
+	CHECK(!vring_enable_kick(&VR));
+	CHECK(*avail_event == 2);
+	add_simple();
+	CHECK(vring_enable_kick(&VR));	/* arrived meanwhile */
+	/* First check always notifies. */
+	vring_push(&VR, 0, 2);
+	CHECK(vring_should_notify(&VR));
+	/* The driver wants a call only when used passes 3. */
+	*used_event = 3;
+	vring_push(&VR, 0, 2);		/* used 2 */
+	CHECK(!vring_should_notify(&VR));
+	vring_push(&VR, 0, 2);		/* used 3 */
+	CHECK(!vring_should_notify(&VR));
+	vring_push(&VR, 0, 2);		/* used 4: crosses event 3 */
+	CHECK(vring_should_notify(&VR));
+	/* Across the 16-bit wrap. */
+	VR.used_idx = 65534;
+	VR.signalled_used = 65534;
+	*used_event = 65535;
+	for (i = 0; i < 3; i++)
+		vring_push(&VR, 0, 2);	/* 65535, 0, 1 */
+	CHECK(vring_should_notify(&VR));
+	*used_event = 5;
+	vring_push(&VR, 0, 2);
+	CHECK(!vring_should_notify(&VR));
+}
+
+int main(void)
+{
+	run("model: config space layout", t_config);
+	run("model: GET_LINE_NAMES and the names block", t_names);
+	run("model: GET/SET_DIRECTION", t_direction);
+	run("model: GET/SET_VALUE on none, out and in lines", t_values);
+	run("model: invalid line, type and short buffers answer ERR", t_invalid);
+	run("model: SET_IRQ_TYPE rules", t_irq_type);
+	run("model: unmask on a not-enabled line returns INVALID", t_unmask_not_enabled);
+	run("model: edge latched while masked, sent after unmask", t_edge_latched);
+	run("model: edges collapse while masked; both and falling", t_edge_collapse);
+	run("model: level re-notifies after unmask while active, nothing latched", t_level);
+	run("model: type NONE returns the held buffer INVALID, drops latched edge", t_type_none);
+	run("model: one buffer per line", t_one_buffer);
+	run("model: event buffer for gpio >= ngpio or short is INVALID", t_event_bad_gpio);
+	run("model: direction NONE discards line state", t_dir_none_discards);
+	run("model: fail and hang (late replies in order, other lines work)", t_fail_hang);
+	run("model: loops drive inputs from outputs", t_loops);
+	run("model: statistics and eventq reset", t_stats_reset);
+	run("vring: simple chain, used ring, NO_INTERRUPT", t_ring_chain);
+	run("vring: gather/scatter over several descriptors", t_ring_scatter);
+	run("vring: indirect descriptors and their errors", t_ring_indirect);
+	run("vring: malformed rings are errors", t_ring_errors);
+	run("vring: wrap-around of the 16-bit indices", t_ring_wrap);
+	run("vring: event idx (used_event, avail_event)", t_ring_event_idx);
+	model_free(&M);
+	printf("1..%d\n", passed + failed);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
