@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the scripts in this directory: source it, do not run it.
+#   REPO   the repository root (found from this file's location)
+#   CACHE  the cache root ($CACHE if set, else $REPO/.cache)
+#   SUDO   empty for root, else "sudo"
+#   APT_GET  apt-get that waits for the dpkg lock instead of failing
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${CACHE:-$REPO/.cache}
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+APT_GET="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600"
+
+# log MSG...: progress on stderr, prefixed with the calling script's name.
+log() {
+	echo "$(basename "$0"): $*" >&2
+}
+
+# die MSG...: print MSG as an error and exit non-zero.
+die() {
+	echo "$(basename "$0"): error: $*" >&2
+	exit 1
+}
+
+# apt_candidate PKG [APT-OPTIONS...]: print PKG's candidate version, or
+# nothing when apt knows no installable version of it.
+apt_candidate() {
+	local pkg=$1
+
+	shift
+	apt-cache "$@" policy "$pkg" 2>/dev/null |
+		awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'
+}
+
+# env_files_ok FILE: true when the kernel env FILE exists and every path it
+# names (KIMAGE, KMODROOT, KDIR, KSRC) exists.
+env_files_ok() {
+	local f=$1
+
+	[ -s "$f" ] || return 1
+	(
+		# shellcheck disable=SC1090
+		. "$f"
+		[ -f "$KIMAGE" ] && [ -d "$KMODROOT" ] && [ -d "$KDIR" ] && [ -d "$KSRC" ]
+	)
+}
+
+# write_env FILE VAR=VALUE...: write shell assignments to FILE atomically.
+write_env() {
+	local f=$1 kv
+
+	shift
+	mkdir -p "$(dirname "$f")"
+	for kv in "$@"; do
+		printf '%s=%q\n' "${kv%%=*}" "${kv#*=}"
+	done >"$f.tmp"
+	mv -f "$f.tmp" "$f"
+}
+
+# extract_source TARBALL DEST VERSION: unpack a linux-source TARBALL (one
+# top-level directory) into DEST, once per VERSION; print the tree's path.
+extract_source() {
+	local tarball=$1 dest=$2 version=$3 top start
+
+	top=$(tar -tJf "$tarball" 2>/dev/null | head -1) || true
+	top=${top%%/*}
+	[ -n "$top" ] || die "cannot read $tarball"
+	if [ -d "$dest/$top" ] && [ "$(cat "$dest/.version" 2>/dev/null)" = "$version" ]; then
+		echo "$dest/$top"
+		return
+	fi
+	log "extracting $tarball ($version) into $dest"
+	start=$SECONDS
+	rm -rf "$dest" "$dest.tmp"
+	mkdir -p "$dest.tmp"
+	tar -xJf "$tarball" -C "$dest.tmp"
+	mv "$dest.tmp" "$dest"
+	echo "$version" >"$dest/.version"
+	log "extracted in $((SECONDS - start)) s"
+	echo "$dest/$top"
+}
