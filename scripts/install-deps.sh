@@ -7,7 +7,7 @@ set -euo pipefail
 
 PKGS="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
 xz-utils zstd sparse perl python3 busybox-static dpkg-dev debhelper dkms
-fakeroot rsync"
+fakeroot rsync dh-dkms"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
