@@ -63,8 +63,9 @@ finish() {
 # hctl COMMAND...: run one simulator command; the reply (without "ok ") goes
 # to stdout; non-zero when the simulator answered an error or nothing.
 hctl() {
+	# busybox-static has no flock: a directory is the lock.
+	while ! mkdir /tmp/hctl.lock 2>/dev/null; do sleep 0.01; done
 	(
-		flock 8
 		echo "$*" >&7
 		if ! read -r -t "${HCTL_TIMEOUT:-30}" reply <&7; then
 			echo "no reply to: $*" >&2
@@ -74,7 +75,10 @@ hctl() {
 		ok*) reply=${reply#ok}; echo "${reply# }" ;;
 		*) echo "$reply" >&2; exit 1 ;;
 		esac
-	) 7<>/dev/ttyS1 8>/tmp/hctl.lock
+	) 7<>/dev/ttyS1
+	rc=$?
+	rmdir /tmp/hctl.lock
+	return $rc
 }
 
 # field NAME REPLY: the value of NAME=VALUE in a simulator reply
@@ -168,11 +172,12 @@ g_mon() {
 	c=$1 e=$2 n=$3
 	shift 3
 	if [ "$GEN" = 1 ]; then
+		# libgpiod 1.6 takes no option after the chip name.
 		case "$e" in
-		rising) set -- -r "$@" ;;
-		falling) set -- -f "$@" ;;
-		esac
-		gpiomon -n "$n" -F '%o %e' "$c" "$@" | sed -e 's/ 1$/ rising/' -e 's/ 0$/ falling/'
+		rising) gpiomon -r -n "$n" -F '%o %e' "$c" "$@" ;;
+		falling) gpiomon -f -n "$n" -F '%o %e' "$c" "$@" ;;
+		*) gpiomon -n "$n" -F '%o %e' "$c" "$@" ;;
+		esac | sed -e 's/ 1$/ rising/' -e 's/ 0$/ falling/'
 	else
 		gpiomon -n "$n" -e "$e" -F '%o %E' -c "$c" "$@"
 	fi

@@ -58,6 +58,8 @@ if [ -w /sys/power/pm_test ]; then
 	done
 	xfail_peer "no freeze/restore: the device is reset and not set up again"
 	expect_eq "the chip works after resume" "1 rc=0" "$(tr '\n' ' ' < /tmp/after | sed 's/ $//')"
+	# The peer's release would wait forever for a reply: leave its holder.
+	[ "$GV_driver" = intree ] && finish
 	g_release
 else
 	report 1 "suspend test needs /sys/power/pm_test"
