@@ -535,3 +535,24 @@ void model_reqq_reset(struct model *m)
 {
 	m->nheld = 0;
 }
+
+/*
+ * The driver reset the device: every line returns to its initial state
+ * (no direction, value 0, no interrupt, masked). What the host side set
+ * (input levels, loops, fail and hang) stays.
+ */
+void model_device_reset(struct model *m)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nlines; i++) {
+		struct line *l = &m->lines[i];
+
+		l->dir = VGPIO_DIR_NONE;
+		l->value = 0;
+		l->irq_type = VGPIO_IRQ_NONE;
+		l->held = false;
+		l->pending = false;
+	}
+	m->nheld = 0;
+}

@@ -159,6 +159,8 @@ bool model_line_ready(const struct model *m, uint32_t line);
 void model_evq_reset(struct model *m);
 /* The requestq is gone: forget held requests. */
 void model_reqq_reset(struct model *m);
+/* Device reset: every line back to no direction, value 0, no interrupt. */
+void model_device_reset(struct model *m);
 
 const char *model_dir_name(uint8_t dir);
 const char *model_irq_name(uint8_t type);

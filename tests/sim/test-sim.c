@@ -436,6 +436,20 @@ static void t_loops(void)
 	CHECK(model_loop_add(&M, 0, 8) == -1);
 }
 
+static void t_device_reset(void)
+{
+	mk(4, true);
+	req(VGPIO_REQ_SET_VALUE, 1, 1);
+	req(VGPIO_REQ_SET_DIRECTION, 1, VGPIO_DIR_OUT);
+	req(VGPIO_REQ_SET_DIRECTION, 2, VGPIO_DIR_IN);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 2, VGPIO_IRQ_EDGE_BOTH);
+	model_set_level(&M, 3, 1);
+	model_device_reset(&M);
+	CHECK(M.lines[1].dir == VGPIO_DIR_NONE && M.lines[1].value == 0);
+	CHECK(M.lines[2].dir == VGPIO_DIR_NONE && M.lines[2].irq_type == VGPIO_IRQ_NONE);
+	CHECK(M.lines[3].level == 1);
+}
+
 static void t_stats_reset(void)
 {
 	mk(4, true);
@@ -735,6 +749,7 @@ int main(void)
 	run("model: fail and hang (late replies in order, other lines work)", t_fail_hang);
 	run("model: loops drive inputs from outputs", t_loops);
 	run("model: statistics and eventq reset", t_stats_reset);
+	run("model: device reset returns every line to its initial state", t_device_reset);
 	run("vring: simple chain, used ring, NO_INTERRUPT", t_ring_chain);
 	run("vring: gather/scatter over several descriptors", t_ring_scatter);
 	run("vring: indirect descriptors and their errors", t_ring_indirect);

@@ -826,6 +826,13 @@ static bool vu_handle(struct sim *s, int fd, struct vu_msg *msg, uint64_t *ack)
 		st.index = q;
 		st.num = vq->running ? vq->vr.last_avail : vq->base;
 		vq_stop(s, q);
+		/*
+		 * QEMU reports a device reset (and its own stop) only as the
+		 * rings being stopped: the request queue stopping resets the
+		 * lines, as a reset device must.
+		 */
+		if (q == 0)
+			model_device_reset(&s->m);
 		vq->base = (uint16_t)st.num;
 		vq->started = false;
 		close_fd(&vq->kick_fd);
