@@ -20,7 +20,7 @@ DRIVER=${DRIVER:-all}
 SUITES=${SUITES:-}
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 QEMU=${QEMU:-qemu-system-x86_64}
-RUNS=$CACHE/runs
+RUNS=$CACHE/runs${RUN_TAG:+-$RUN_TAG}
 SIM=$top/tests/sim/vgpio-sim
 
 case "$DRIVER" in
@@ -51,7 +51,7 @@ done < <(make -s -C "$top/tests/sim" check 2>&1)
 if [ -n "$SUITES" ]; then
 	suites=$SUITES
 else
-	suites=$(cd "$top/tests/guest" && ls ./*.sh | sed 's|^\./||; s|\.sh$||' | grep -v '^lib$')
+	suites=$(cd "$top/tests/guest" && ls ./*.sh | sed 's|^\./||; s|\.sh$||' | grep -v '^lib$' | tr '\n' ' ')
 fi
 
 # Packaging: DKMS against the Debian headers and the .deb (before the boots,
