@@ -33,6 +33,11 @@ note() { echo "# $*"; }
 # Bad kernel reports: any of these in a guest console fails the boot.
 BAD_RE='BUG:|WARNING:|Oops|Call Trace:|KASAN|UBSAN|unreferenced object|suspected memory leak|Kernel panic|general protection fault|INFO: task .* blocked|possible recursive locking|circular locking'
 
+# running PID: the process exists and is not a zombie
+running() {
+	[ -r "/proc/$1/stat" ] && ! grep -qE '^[0-9]+ \(.*\) Z' "/proc/$1/stat" 2>/dev/null
+}
+
 # suite_meta FILE KEY: the value of a "# KEY: ..." header line
 suite_meta() {
 	sed -n "s/^# $2: //p" "$1" | head -n 1
@@ -91,9 +96,11 @@ run_boot() {
 		-append "console=ttyS0 loglevel=5 panic=-1 gv.test=$suite gv.driver=$drv gv.debug=$KDEBUG" \
 		> "$w/qemu.log" 2>&1 &
 	local qpid=$! elapsed=0 why=
-	while kill -0 "$qpid" 2>/dev/null; do
+	while running "$qpid"; do
 		for ((i = 0; i < ndev; i++)); do
-			if ! kill -0 "${spids[$i]}" 2>/dev/null; then
+			# A simulator leaves on its own when QEMU closes the
+			# connection: only a death while QEMU runs counts.
+			if ! running "${spids[$i]}" && sleep 0.5 && running "$qpid"; then
 				why="the simulator died during the boot (device $i); see $w/sim$i.log"
 			fi
 		done
@@ -187,7 +194,7 @@ prepare_kernel() {
 	for extra in "$CACHE"/build/"$k"/testmods/*.ko; do
 		[ -f "$extra" ] && mods+=("$extra")
 	done
-	INITRD=$CACHE/build/$k/initrd.gz
+	INITRD=$CACHE/build/$k/initrd${RUN_TAG:+-$RUN_TAG}.gz
 	export DKMS_KO=
 	[ -f "$CACHE/build/$k/dkms/gpio-virtio.ko" ] && DKMS_KO=$CACHE/build/$k/dkms/gpio-virtio.ko
 	if ! "$top/scripts/mkinitramfs.sh" "$CACHE/kernels/$k.env" "$INITRD" "${mods[@]}" \

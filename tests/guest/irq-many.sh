@@ -69,17 +69,17 @@ use_gen 2
 dev=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$chip")")")
 drvdir=$(readlink -f "/sys/bus/virtio/devices/$dev/driver")
 # shellcheck disable=SC2086
-timeout 120 sh -c ". /tests/lib.sh; use_gen 2; gpiomon -c $chip $LINES; echo rc=\$?" \
+timeout 120 sh -c ". /tests/lib.sh; use_gen 2; gpiomon -c $chip $LINES; echo st=\$?" \
 	> /tmp/ev 2>&1 &
 mpid=$!
 wait_used "$chip" $((N - 1))
 sleep 0.5
 check "unbind while gpiomon monitors $N lines" sysfs_write "$drvdir/unbind" "$dev"
 wait_dead $mpid 100
-rc=$?
-[ $rc = 0 ] || stop_mon
+st=$?
+[ $st = 0 ] || stop_mon
 say "gpiomon after unbind: $(tr '\n' ' ' < /tmp/ev)"
-[ $rc = 0 ] && grep -q '^rc=[1-9]' /tmp/ev
+[ $st = 0 ] && grep -q '^st=[1-9]' /tmp/ev
 report $? "unbind: gpiomon sees the chip go away and exits with an error" \
 	"$(tr '\n' ' ' < /tmp/ev | cut -c 1-120)"
 check "bind again" sysfs_write "$drvdir/bind" "$dev"
@@ -90,14 +90,14 @@ expect_eq "the chip works after bind" 1 "$(g_get "$chip" 7)"
 
 # rmmod while gpiomon holds lines: the driver module is pinned (refused),
 # or the chip goes away and gpiomon exits; either way nothing is left behind.
-timeout 120 sh -c ". /tests/lib.sh; use_gen 2; gpiomon -c $chip 3 4; echo rc=\$?" \
+timeout 120 sh -c ". /tests/lib.sh; use_gen 2; gpiomon -c $chip 3 4; echo st=\$?" \
 	> /tmp/ev 2>&1 &
 mpid=$!
 wait_used "$chip" 4
 out=$(gv_unload 2>&1)
-rc=$?
-if [ $rc = 0 ]; then
-	wait_dead $mpid 100 && grep -q '^rc=[1-9]' /tmp/ev
+st=$?
+if [ $st = 0 ]; then
+	wait_dead $mpid 100 && grep -q '^st=[1-9]' /tmp/ev
 	report $? "rmmod while gpiomon runs: the module goes and gpiomon exits with an error" \
 		"$(tr '\n' ' ' < /tmp/ev)"
 else

@@ -36,18 +36,18 @@ for gen in 1 2; do
 	else
 		timeout 15 gpiomon -n 1 -c "$chip" 4 > /tmp/mon.out 2>&1
 	fi
-	rc=$?
-	say "gpiod$gen gpiomon: rc $rc: $(head -n 1 /tmp/mon.out)"
-	[ $rc != 0 ] && [ $rc != 124 ] && [ -s /tmp/mon.out ]
+	st=$?
+	say "gpiod$gen gpiomon: exit $st: $(head -n 1 /tmp/mon.out)"
+	[ $st != 0 ] && [ $st != 124 ] && [ -s /tmp/mon.out ]
 	report $? "no F_IRQ: gpiod$gen gpiomon fails at once with an error message" \
-		"rc $rc: $(head -n 1 /tmp/mon.out)"
+		"exit $st: $(head -n 1 /tmp/mon.out)"
 done
 use_gen 2
 
 out=$(irqt_load "$chip" 4 rising 2>&1)
-rc=$?
-[ $rc = 0 ] && irqt_unload
-[ $rc != 0 ]
+st=$?
+[ $st = 0 ] && irqt_unload
+[ $st != 0 ]
 report $? "no F_IRQ: a kernel interrupt request for a line fails" "$out"
 r=$(hctl stats)
 expect_eq "no F_IRQ: the driver sent no interrupt message (device saw no protocol error)" \

@@ -52,20 +52,25 @@ st=$(ls /sys/kernel/debug/gpio-virtio/*/stats 2>/dev/null | head -n 1)
 [ -n "$st" ] && awk '$1 == "4" && $4 >= 1 { f = 1 } END { exit !f }' "$st"
 report $? "debugfs counts the timeout on line 4" "$(head -n 6 "$st" 2>&1)"
 
-# Removal while a request is in flight completes it with an error.
+# Removal (unbind) while a request is in flight completes it with an error.
 echo 20000 > $P
 hctl hang 7 1 >/dev/null
 g_get "$chip" 7 > /tmp/out 2>&1 &
 pid=$!
 sleep 1
-gv_unload 2>/dev/null &
-upid=$!
+dev=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/$chip)")")
+t0=$(cut -d' ' -f1 /proc/uptime)
+echo "$dev" > /sys/bus/virtio/drivers/gpio-virtio/unbind
+urc=$?
 wait $pid
 rc=$?
-wait $upid
-urc=$?
-[ $rc != 0 ]
-report $? "a request in flight at removal fails instead of hanging" "$(cat /tmp/out)"
-expect_eq "rmmod with a request in flight succeeds" 0 "$urc"
+t1=$(cut -d' ' -f1 /proc/uptime)
+ms=$(echo "$t0 $t1" | awk '{ printf "%d", ($2 - $1) * 1000 }')
+expect_eq "unbind with a request in flight succeeds" 0 "$urc"
+[ $rc != 0 ] && [ "$ms" -lt 5000 ]
+report $? "the request in flight at unbind fails at once (${ms} ms) instead of hanging" "$(cat /tmp/out)"
 hctl hang 7 0 >/dev/null
+echo "$dev" > /sys/bus/virtio/drivers/gpio-virtio/bind
+wait_chip
+check "unload the driver" gv_unload
 finish

@@ -2,10 +2,12 @@
 /*
  * gvbench - time GPIO line reads and writes through the character device.
  *
- * Usage: gvbench CHIP LINES ITERATIONS
+ * Usage: gvbench CHIP LINES ITERATIONS [get|set]
  * Requests lines 0..LINES-1 and prints, for one line and for all of them at
  * once, the mean time per get and per set in microseconds:
  *   get1 <us> get<N> <us> set1 <us> set<N> <us>
+ * With "get" or "set" it only reads (or writes) all LINES at once, ITERATIONS
+ * times, and prints that one figure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,8 +76,8 @@ int main(int argc, char **argv)
 	long iters;
 	int chip;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: gvbench CHIP LINES ITERATIONS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: gvbench CHIP LINES ITERATIONS [get|set]\n");
 		return 2;
 	}
 	n = strtoul(argv[2], NULL, 0);
@@ -89,6 +91,16 @@ int main(int argc, char **argv)
 	if (chip < 0) {
 		fprintf(stderr, "gvbench: %s: %s\n", argv[1], strerror(errno));
 		return 1;
+	}
+	if (argc == 5) {
+		int set = !strcmp(argv[4], "set");
+
+		if (!set && strcmp(argv[4], "get")) {
+			fprintf(stderr, "gvbench: the mode is get or set\n");
+			return 2;
+		}
+		printf("%s%u %.1f\n", argv[4], n, run(chip, n, set, iters));
+		return 0;
 	}
 	printf("get1 %.1f get%u %.1f ", run(chip, 1, 0, iters), n, run(chip, n, 0, iters));
 	printf("set1 %.1f set%u %.1f\n", run(chip, 1, 1, iters), n, run(chip, n, 1, iters));
