@@ -68,20 +68,26 @@ use_gen 2
 # The chip goes away under a running gpiomon: unbind.
 dev=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$chip")")")
 drvdir=$(readlink -f "/sys/bus/virtio/devices/$dev/driver")
-# shellcheck disable=SC2086
-timeout 120 sh -c ". /tests/lib.sh; use_gen 2; gpiomon -c $chip $LINES; echo st=\$?" \
-	> /tmp/ev 2>&1 &
-mpid=$!
-wait_used "$chip" $((N - 1))
-sleep 0.5
-check "unbind while gpiomon monitors $N lines" sysfs_write "$drvdir/unbind" "$dev"
-wait_dead $mpid 100
-st=$?
-[ $st = 0 ] || stop_mon
-say "gpiomon after unbind: $(tr '\n' ' ' < /tmp/ev)"
-[ $st = 0 ] && grep -q '^st=[1-9]' /tmp/ev
-report $? "unbind: gpiomon sees the chip go away and exits with an error" \
-	"$(tr '\n' ' ' < /tmp/ev | cut -c 1-120)"
+if old_gpiolib; then
+	check "unbind" sysfs_write "$drvdir/unbind" "$dev"
+	skip "unbind: gpiomon sees the chip go away and exits with an error" \
+		"before 6.7 gpiolib-cdev keeps a removed chip's line interrupts (warns in remove_proc_entry) and never wakes gpiomon"
+else
+	# shellcheck disable=SC2086
+	timeout 120 sh -c ". /tests/lib.sh; use_gen 2; gpiomon -c $chip $LINES; echo st=\$?" \
+		> /tmp/ev 2>&1 &
+	mpid=$!
+	wait_used "$chip" $((N - 1))
+	sleep 0.5
+	check "unbind while gpiomon monitors $N lines" sysfs_write "$drvdir/unbind" "$dev"
+	wait_dead $mpid 100
+	st=$?
+	[ $st = 0 ] || stop_mon
+	say "gpiomon after unbind: $(tr '\n' ' ' < /tmp/ev)"
+	[ $st = 0 ] && grep -q '^st=[1-9]' /tmp/ev
+	report $? "unbind: gpiomon sees the chip go away and exits with an error" \
+		"$(tr '\n' ' ' < /tmp/ev | cut -c 1-120)"
+fi
 check "bind again" sysfs_write "$drvdir/bind" "$dev"
 wait_chip
 chip=$(gv_chip)

@@ -92,18 +92,24 @@ expect_eq "both devices at once: 10 events on device 1" 10 "$(grep -c ' rising$'
 # Unbind device 1 while gpiomon waits on it.
 dev1=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$chip1")")")
 drvdir=$(readlink -f "/sys/bus/virtio/devices/$dev1/driver")
-timeout 60 sh -c ". /tests/lib.sh; use_gen 2; gpiomon -c $chip1 1; echo st=\$?" \
-	> /tmp/ev1 2>&1 &
-mpid1=$!
-sleep 1
-check "unbind device 1 with gpiomon waiting on it" sysfs_write "$drvdir/unbind" "$dev1"
-wait_dead $mpid1 100
-st=$?
-[ $st = 0 ] || stop_mon
-say "gpiomon after unbind: $(tr '\n' ' ' < /tmp/ev1)"
-[ $st = 0 ] && grep -q '^st=[1-9]' /tmp/ev1
-report $? "unbind device 1 while gpiomon waits on it: gpiomon exits with an error" \
-	"$(tr '\n' ' ' < /tmp/ev1)"
+if old_gpiolib; then
+	check "unbind device 1" sysfs_write "$drvdir/unbind" "$dev1"
+	skip "unbind device 1 while gpiomon waits on it: gpiomon exits with an error" \
+		"before 6.7 gpiolib-cdev keeps a removed chip's line interrupts (warns in remove_proc_entry) and never wakes gpiomon"
+else
+	timeout 60 sh -c ". /tests/lib.sh; use_gen 2; gpiomon -c $chip1 1; echo st=\$?" \
+		> /tmp/ev1 2>&1 &
+	mpid1=$!
+	sleep 1
+	check "unbind device 1 with gpiomon waiting on it" sysfs_write "$drvdir/unbind" "$dev1"
+	wait_dead $mpid1 100
+	st=$?
+	[ $st = 0 ] || stop_mon
+	say "gpiomon after unbind: $(tr '\n' ' ' < /tmp/ev1)"
+	[ $st = 0 ] && grep -q '^st=[1-9]' /tmp/ev1
+	report $? "unbind device 1 while gpiomon waits on it: gpiomon exits with an error" \
+		"$(tr '\n' ' ' < /tmp/ev1)"
+fi
 
 mon0 5
 wait_unmasked 2 >/dev/null
