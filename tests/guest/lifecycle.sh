@@ -29,6 +29,18 @@ report $? "unbind while a line is held"
 [ ! -e "/sys/bus/virtio/devices/$dev/$chip" ]
 report $? "the chip is gone after unbind"
 g_release
+case "$(uname -r)" in
+6.1.*)
+	if [ "$GV_driver" = intree ]; then
+		# Seen here: the peer's probe then oopses in gpio_name_to_desc()
+		# (the unbound chip's line names are freed while gpiolib still
+		# lists it). Not run, so that the rest of the suite runs.
+		xfail_peer "6.1: bind after unbinding with a line held oopses in gpio_name_to_desc (not run)"
+		report 1 "bind again"
+		finish
+	fi
+	;;
+esac
 echo "$dev" > "$drvdir/bind"
 report $? "bind again"
 wait_chip
