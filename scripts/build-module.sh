@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build our gpio-virtio.ko for kernel VER (see scripts/fetch-kernel.sh).
+#
+# Usage: scripts/build-module.sh VER OUTDIR [MAKE-ARGS...]
+#
+# The driver sources are copied to $CACHE/build/VER/ours/ and built there
+# against $KDIR from $CACHE/kernels/VER.env, so builds for several kernels
+# never share objects with each other or with the repository. Extra
+# arguments go to make (e.g. W=1 C=2). The build log is kept in
+# $CACHE/build/VER/ours/build.log; OUTDIR receives gpio-virtio.ko.
+# Concurrent runs for one kernel are serialised with a lock file.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 2 ] || { echo "usage: $0 6.1|6.12|7.2 OUTDIR [MAKE-ARGS...]" >&2; exit 2; }
+VER=$1
+OUTDIR=$2
+shift 2
+ENVF=$CACHE/kernels/$VER.env
+[ -f "$ENVF" ] || die "$ENVF missing: run scripts/fetch-kernel.sh $VER first"
+# shellcheck disable=SC1090
+. "$ENVF"
+[ -f "$KDIR/Makefile" ] || die "KDIR $KDIR has no Makefile"
+
+B=$CACHE/build/$VER/ours
+mkdir -p "$CACHE/build/$VER" "$OUTDIR"
+# Several scripts may build for the same kernel at once: one at a time here.
+exec 9>"$B.lock"
+flock 9
+rm -rf "$B"
+mkdir -p "$B"
+cp "$REPO/gpio-virtio.c" "$REPO/Kbuild" "$REPO/Kconfig" "$B/"
+cp -r "$REPO/include" "$B/"
+if ! make -C "$KDIR" M="$B" "$@" modules >"$B/build.log" 2>&1; then
+	cat "$B/build.log" >&2
+	die "building gpio-virtio.ko for $VER failed"
+fi
+cp "$B/gpio-virtio.ko" "$OUTDIR/"
+log "built $OUTDIR/gpio-virtio.ko for ${KRELEASE:-$VER}"
