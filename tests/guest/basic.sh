@@ -40,27 +40,45 @@ for gen in 1 2; do
 	done
 	expect_eq "$t gpioinfo shows the simulator's names" 0 "$bad"
 
-	# Inputs: the host sets each level, gpioget reads it.
+	# Inputs: the host sets every level, gpioget reads them: all lines in
+	# one request for both patterns, then each line on its own.
 	bad=0
-	for l in $(seq 0 $((N - 1))); do
-		for v in 1 0; do
+	for p in 0 1; do
+		want=
+		for l in $(seq 0 $((N - 1))); do
+			v=$(( (l + p) % 2 ))
 			hctl level "$l" $v >/dev/null || bad=$((bad + 1))
-			got=$(g_get "$chip" "$l") || bad=$((bad + 1))
-			[ "$got" = "$v" ] || { bad=$((bad + 1)); echo "line $l: level $v read $got" >&2; }
+			want="$want $v"
 		done
+		got=$(g_get "$chip" $(seq 0 $((N - 1))))
+		[ "$got" = "${want# }" ] || { bad=$((bad + 1)); echo "read '$got'" >&2; }
 	done
-	expect_eq "$t gpioget reads the host's level on all $N lines" 0 "$bad"
-
-	# Outputs: gpioset holds each value, the host sees it.
-	bad=0
 	for l in $(seq 0 $((N - 1))); do
+		got=$(g_get "$chip" "$l")
+		[ "$got" = $(( (l + 1) % 2 )) ] || { bad=$((bad + 1)); echo "line $l read $got" >&2; }
+	done
+	expect_eq "$t gpioget reads the host's levels (0 and 1) on all $N lines" 0 "$bad"
+
+	# Outputs: gpioset drives both patterns on all lines, the host sees
+	# every value; then a few lines on their own.
+	bad=0
+	for p in 0 1; do
+		args=
+		for l in $(seq 0 $((N - 1))); do args="$args $l=$(( (l + p) % 2 ))"; done
+		g_hold "$chip" $args
+		for l in $(seq 0 $((N - 1))); do
+			wait_out "$l" $(( (l + p) % 2 )) || bad=$((bad + 1))
+		done
+		g_release
+	done
+	for l in 0 9 $((N - 1)); do
 		for v in 1 0; do
 			g_hold "$chip" "$l=$v"
 			wait_out "$l" $v || bad=$((bad + 1))
 			g_release
 		done
 	done
-	expect_eq "$t gpioset drives all $N lines, seen by the host" 0 "$bad"
+	expect_eq "$t gpioset drives 0 and 1 on all $N lines, seen by the host" 0 "$bad"
 
 	# Directions as gpioinfo shows them, and as the device sees them.
 	g_hold "$chip" 5=1
