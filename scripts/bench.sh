@@ -13,7 +13,7 @@ KERNELS=${KERNELS:-6.12}
 DRIVERS="ours intree"
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 QEMU=${QEMU:-qemu-system-x86_64}
-RUNS=$CACHE/runs
+RUNS=$CACHE/runs${RUN_TAG:+-$RUN_TAG}
 SIM=$top/tests/sim/vgpio-sim
 . "$top/tests/lib-boot.sh"
 
