@@ -9,6 +9,10 @@
  * GV_HAVE_SET_INT: gpio_chip .set and .set_multiple return int (6.17).
  * GV_HAVE_SET_RV:  gpio_chip has the transitional .set_rv and
  *                  .set_multiple_rv callbacks (6.15, and some stable trees).
+ * GV_HAVE_REGISTER_OWNER: register_virtio_driver() records the module that
+ *                  owns the driver (6.8); before, gpiolib could not pin the
+ *                  module while lines are requested, and rmmod succeeded
+ *                  under a consumer.
  *
  * kzalloc_obj() (present in 7.2, not in 6.12) is a macro, so it is simply
  * tested for.
@@ -31,6 +35,17 @@
 
 #ifndef kzalloc_obj
 #define kzalloc_obj(obj, gfp)		kzalloc(sizeof(obj), gfp)
+#endif
+
+#ifndef GV_HAVE_REGISTER_OWNER
+/* Set the owner that older register_virtio_driver() leaves unset. */
+static inline int gv_register_virtio_driver(struct virtio_driver *drv)
+{
+	drv->driver.owner = THIS_MODULE;
+	return register_virtio_driver(drv);
+}
+
+#define register_virtio_driver(drv)	gv_register_virtio_driver(drv)
 #endif
 
 #ifndef GV_HAVE_VQ_INFO

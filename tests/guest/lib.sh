@@ -63,8 +63,18 @@ finish() {
 # hctl COMMAND...: run one simulator command; the reply (without "ok ") goes
 # to stdout; non-zero when the simulator answered an error or nothing.
 hctl() {
-	# busybox-static has no flock: a directory is the lock.
-	while ! mkdir /tmp/hctl.lock 2>/dev/null; do sleep 0.01; done
+	local rc owner
+	# busybox-static has no flock: a directory is the lock, holding the
+	# owner's pid so that a lock left by a killed caller is taken over.
+	while ! mkdir /tmp/hctl.lock 2>/dev/null; do
+		owner=$(cat /tmp/hctl.lock/pid 2>/dev/null)
+		if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
+			rm -rf /tmp/hctl.lock
+			continue
+		fi
+		sleep 0.01
+	done
+	echo $$ > /tmp/hctl.lock/pid
 	(
 		echo "$*" >&7
 		if ! read -r -t "${HCTL_TIMEOUT:-30}" reply <&7; then
@@ -77,7 +87,7 @@ hctl() {
 		esac
 	) 7<>/dev/ttyS1
 	rc=$?
-	rmdir /tmp/hctl.lock
+	rm -rf /tmp/hctl.lock
 	return $rc
 }
 
