@@ -17,11 +17,7 @@ set -euo pipefail
 VER=$1
 OUTDIR=$2
 shift 2
-ENVF=$CACHE/kernels/$VER.env
-[ -f "$ENVF" ] || die "$ENVF missing: run scripts/fetch-kernel.sh $VER first"
-# shellcheck disable=SC1090
-. "$ENVF"
-[ -f "$KDIR/Makefile" ] || die "KDIR $KDIR has no Makefile"
+load_kernel_env "$VER"
 
 B=$CACHE/build/$VER/ours
 mkdir -p "$CACHE/build/$VER" "$OUTDIR"

@@ -82,3 +82,13 @@ extract_source() {
 	log "extracted in $((SECONDS - start)) s"
 	echo "$dest/$top"
 }
+
+# load_kernel_env VER: source $CACHE/kernels/VER.env (from fetch-kernel.sh)
+# and check that its KDIR can build external modules.
+load_kernel_env() {
+	ENVF=$CACHE/kernels/$1.env
+	[ -f "$ENVF" ] || die "$ENVF missing: run scripts/fetch-kernel.sh $1 first"
+	# shellcheck disable=SC1090
+	. "$ENVF"
+	[ -f "$KDIR/Makefile" ] || die "KDIR $KDIR has no Makefile"
+}
