@@ -28,8 +28,13 @@ report $? "the last line has its name" "$(gpioinfo -c "$chip" 65534)"
 hctl level 65534 1 >/dev/null
 expect_eq "the last line reads the host's level" 1 "$(g_get "$chip" 65534)"
 g_hold "$chip" 40000=1
-sleep 0.5
-r=$(hctl get 40000)
+i=0
+while [ $i -lt 100 ]; do
+	r=$(hctl get 40000)
+	[ "$(field dir "$r")" = out ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
 g_release
 expect_eq "a high line drives its output" "out 1" "$(field dir "$r") $(field value "$r")"
 check "unload" gv_unload
