@@ -126,6 +126,3 @@ old_gpiolib() {
 	return 1
 }
 
-skip() {	# skip DESCRIPTION REASON: a check this kernel cannot run
-	echo "GV: ok - $1 # SKIP $2"
-}
