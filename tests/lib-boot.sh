@@ -46,7 +46,7 @@ suite_meta() {
 # run_boot KERNEL DRIVER SUITE: one guest boot with the suite's simulator(s)
 run_boot() {
 	local k=$1 drv=$2 suite=$3 file=$top/tests/guest/$3.sh
-	local w=$RUNS/$k-$drv-$suite tag="[$k/$drv/$suite]"
+	local w=$RUNS/$k-$drv-$suite${BOOT_SUFFIX:-} tag="[$k/$drv/$suite]"
 	local simargs ndev limit
 	simargs=$(suite_meta "$file" sim)
 	ndev=$(suite_meta "$file" devices)

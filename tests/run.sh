@@ -11,6 +11,7 @@
 #   SUITES="basic edges"      guest suites to run (default: every suite)
 #   PEER_KERNELS="6.1 6.12"   with DRIVER=all, the kernels the in-tree peer runs on
 #   TIMEOUT_SCALE=1           multiply every boot's time limit
+#   JOBS=$(nproc)             guests booted at once
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,52 +72,164 @@ fi
 make -s -C "$top/tests/guest" > "$CACHE/guest-build.log" 2>&1 ||
 	tap notok "guest programs build" "$(tail -n 5 "$CACHE/guest-build.log")"
 
+# ---------------------------------------------------------------------------
+# The kernels' work as a queue of jobs run by $JOBS workers at once (each
+# guest is one QEMU process; two run side by side on two cores). Every job
+# writes its TAP to its own file; the results are printed here in the
+# queue's order as they complete, so the output does not depend on timing.
+#   prep K        fetch kernel K, build the modules and the initramfs
+#   check K       make check for K (after K is fetched)
+#   boot K D S    one guest boot: suite S with driver D on kernel K
+#   selftest K D  the harness itself: a simulator killed mid-run fails the
+#                 boot quickly and says why (once, on the first kernel)
+JQ=$RUNS/jobs
+rm -rf "$JQ" && mkdir -p "$JQ"
+njobs=0
+addjob() { echo "$*" > "$JQ/$njobs.job"; njobs=$((njobs + 1)); }
+selftest_added=
 for k in $KERNELS; do
-	prepare_kernel "$k" || continue
-	if [[ " $DRIVERS " == *" ours "* ]] && [ -x "$top/scripts/check.sh" ]; then
+	addjob prep "$k"
+	[[ " $DRIVERS " == *" ours "* ]] && [ -x "$top/scripts/check.sh" ] && addjob check "$k"
+	for drv in $DRIVERS; do
+		# The peer is proven on Debian's kernels; the 7.2 debug kernel is
+		# our driver's reliability gate (DRIVER=intree runs it anywhere).
+		if [ "$DRIVER" = all ] && [ "$drv" = intree ] &&
+			! [[ " $PEER_KERNELS " == *" $k "* ]]; then
+			addjob note "[$k/intree] peer suites run on $PEER_KERNELS only (DRIVER=intree runs them here)"
+			continue
+		fi
+		for s in $suites; do
+			f=$top/tests/guest/$s.sh
+			[ -f "$f" ] || { addjob missing "$k" "$drv" "$s"; continue; }
+			suite_meta "$f" drivers | grep -qw "$drv" || continue
+			kern=$(suite_meta "$f" kernels)
+			[ -z "$kern" ] || echo "$kern" | grep -qw "$k" || continue
+			addjob boot "$k" "$drv" "$s"
+		done
+	done
+	if [ -z "$selftest_added" ] && [ -f "$top/tests/guest/basic.sh" ] &&
+		[[ " $suites " == *" basic "* ]]; then
+		selftest_added=1
+		addjob selftest "$k" "${DRIVERS%% *}"
+	fi
+done
+
+# wait_mark FILE: wait until FILE.ok or FILE.fail exists; true for .ok
+wait_mark() {
+	while [ ! -e "$1.ok" ] && [ ! -e "$1.fail" ]; do sleep 1; done
+	[ -e "$1.ok" ]
+}
+
+# use_kernel K: the env of a prepared kernel K, for run_boot
+use_kernel() {
+	# shellcheck disable=SC1090
+	. "$CACHE/kernels/$1.env"
+	INITRD=$CACHE/build/$1/initrd${RUN_TAG:+-$RUN_TAG}.gz
+}
+
+run_job() {	# run_job ARGS OF ONE .job LINE
+	local what=$1 k=${2:-} t0 t1
+	case "$what" in
+	prep)
+		# One preparation at a time: they share the download caches.
+		(
+			flock 9
+			if "$top/scripts/fetch-kernel.sh" "$k" > "$CACHE/fetch-$k.log" 2>&1; then
+				touch "$JQ/fetched-$k.ok"
+			else
+				touch "$JQ/fetched-$k.fail"
+				tap notok "[$k] kernel available" "$(tail -n 5 "$CACHE/fetch-$k.log")"
+				exit 1
+			fi
+			prepare_kernel "$k"
+		) 9> "$CACHE/prep.lock"
+		if [ $? = 0 ]; then touch "$JQ/prep-$k.ok"; else touch "$JQ/prep-$k.fail"; fi
+		;;
+	check)
+		wait_mark "$JQ/fetched-$k" || return 0
 		if "$top/scripts/check.sh" "$k" > "$CACHE/check-$k.log" 2>&1; then
 			tap ok "[$k] make check: W=1, sparse and checkpatch --strict clean"
 		else
 			tap notok "[$k] make check: W=1, sparse and checkpatch --strict clean" \
 				"$(grep -E 'warning|error|WARNING|ERROR|CHECK' "$CACHE/check-$k.log" | head -n 8)"
 		fi
-	fi
-	for drv in $DRIVERS; do
-		# The peer is proven on Debian's kernels; the 7.2 debug kernel is
-		# our driver's reliability gate (DRIVER=intree runs it anywhere).
-		if [ "$DRIVER" = all ] && [ "$drv" = intree ] &&
-			! [[ " $PEER_KERNELS " == *" $k "* ]]; then
-			note "[$k/intree] peer suites run on $PEER_KERNELS only (DRIVER=intree runs them here)"
-			continue
-		fi
-		for s in $suites; do
-			f=$top/tests/guest/$s.sh
-			[ -f "$f" ] || { tap notok "[$k/$drv] suite $s exists"; continue; }
-			suite_meta "$f" drivers | grep -qw "$drv" || continue
-			kern=$(suite_meta "$f" kernels)
-			[ -z "$kern" ] || echo "$kern" | grep -qw "$k" || continue
-			run_boot "$k" "$drv" "$s"
-		done
-	done
-	# The harness itself: a simulator killed mid-run fails the boot quickly
-	# and says why (once, on the first kernel).
-	if [ -z "${selftest_done:-}" ] && [ -f "$top/tests/guest/basic.sh" ] &&
-		[[ " $suites " == *" basic "* ]]; then
-		selftest_done=1
-		LAST_BOOT_WHY=
-		n0=$n failed0=$failed passed0=$passed
+		;;
+	boot)
+		wait_mark "$JQ/prep-$k" || return 0
+		use_kernel "$k"
 		t0=$(date +%s)
-		KILL_SIM_AFTER=10 run_boot "$k" "${DRIVERS%% *}" basic > "$CACHE/selftest.tap"
+		run_boot "$k" "$3" "$4"
+		note "[$k/$3/$4] $(( $(date +%s) - t0 ))s"
+		;;
+	selftest)
+		wait_mark "$JQ/prep-$k" || return 0
+		use_kernel "$k"
+		LAST_BOOT_WHY=
+		t0=$(date +%s)
+		BOOT_SUFFIX=-selftest KILL_SIM_AFTER=10 run_boot "$k" "$3" basic > "$CACHE/selftest.tap" 2>&1
 		t1=$(date +%s)
-		n=$n0 failed=$failed0 passed=$passed0
 		if [[ "$LAST_BOOT_WHY" == *"simulator died"* ]] && [ $((t1 - t0)) -lt 60 ]; then
 			tap ok "harness: a simulator killed mid-run fails the boot in $((t1 - t0))s with a clear message"
 		else
 			tap notok "harness: a simulator killed mid-run fails the boot with a clear message" \
 				"got: '${LAST_BOOT_WHY}' after $((t1 - t0))s"
 		fi
-	fi
+		;;
+	note) shift; note "$*" ;;
+	missing) tap notok "[$k/$3] suite $4 exists" ;;
+	esac
+}
+
+worker() {
+	local i
+	local -a job
+	while :; do
+		# Take the next job: the counter is shared by the workers.
+		i=$( {
+			flock 8
+			i=$(cat "$JQ/next" 2>/dev/null || echo 0)
+			echo $((i + 1)) > "$JQ/next"
+			echo "$i"
+		} 8> "$JQ/next.lock")
+		[ "$i" -lt "$njobs" ] || return 0
+		read -r -a job < "$JQ/$i.job"
+		run_job "${job[@]}" > "$JQ/$i.out" 2>&1
+		touch "$JQ/$i.done"
+	done
+}
+
+JOBS=${JOBS:-$(nproc)}
+[ "$JOBS" -ge 1 ] 2>/dev/null || die "JOBS must be a number of at least 1 (got '$JOBS')"
+wpids=()
+for ((w = 0; w < JOBS; w++)); do
+	worker &
+	wpids+=($!)
 done
+trap 'kill "${wpids[@]}" 2>/dev/null' EXIT
+# Print each job's results in order, numbered here.
+for ((i = 0; i < njobs; i++)); do
+	while [ ! -e "$JQ/$i.done" ]; do
+		alive=0
+		for p in "${wpids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		if [ $alive = 0 ] && [ ! -e "$JQ/$i.done" ]; then
+			tap notok "job '$(cat "$JQ/$i.job")' ran" "every worker has exited"
+			break
+		fi
+		sleep 1
+	done
+	[ -e "$JQ/$i.out" ] || continue
+	while IFS= read -r line; do
+		if [[ "$line" =~ ^ok\ [0-9]+\ -\ (.*)$ ]]; then
+			tap ok "${BASH_REMATCH[1]}"
+		elif [[ "$line" =~ ^not\ ok\ [0-9]+\ -\ (.*)$ ]]; then
+			tap notok "${BASH_REMATCH[1]}"
+		else
+			echo "$line"
+		fi
+	done < "$JQ/$i.out"
+done
+wait "${wpids[@]}" 2>/dev/null
+trap - EXIT
 
 note "expected failures of the peer (TODO): $todo"
 note "time: $(( $(date +%s) - start_time ))s"

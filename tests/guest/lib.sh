@@ -67,18 +67,23 @@ finish() {
 # hctl COMMAND...: run one simulator command; the reply (without "ok ") goes
 # to stdout; non-zero when the simulator answered an error or nothing.
 hctl() {
-	local rc owner
+	local rc owner me
+	# This process's own pid ($$ is the main shell's in a subshell too).
+	read -r me _ < /proc/self/stat
 	# busybox-static has no flock: a directory is the lock, holding the
 	# owner's pid so that a lock left by a killed caller is taken over.
 	while ! mkdir /tmp/hctl.lock 2>/dev/null; do
 		owner=$(cat /tmp/hctl.lock/pid 2>/dev/null)
-		if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
-			rm -rf /tmp/hctl.lock
+		if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null &&
+			[ "$(cat /tmp/hctl.lock/pid 2>/dev/null)" = "$owner" ]; then
+			# Take it over by renaming: of several callers, one wins.
+			mv /tmp/hctl.lock "/tmp/hctl.stale.$me" 2>/dev/null &&
+				rm -rf "/tmp/hctl.stale.$me"
 			continue
 		fi
 		sleep 0.01
 	done
-	echo $$ > /tmp/hctl.lock/pid
+	echo "$me" > /tmp/hctl.lock/pid
 	(
 		echo "$*" >&7
 		if ! read -r -t "${HCTL_TIMEOUT:-30}" reply <&7; then
