@@ -28,6 +28,7 @@
 #include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timer.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/wait.h>
@@ -52,12 +53,15 @@ MODULE_PARM_DESC(timeout_ms,
  * @VGPIO_MSG_IDLE: not queued yet, owned by the submitter
  * @VGPIO_MSG_QUEUED: owned by the device, the submitter waits
  * @VGPIO_MSG_DONE: returned by the device or reclaimed, owned by the submitter
+ * @VGPIO_MSG_TIMED_OUT: owned by the device, past its deadline; the
+ *	submitter was woken and gives it up
  * @VGPIO_MSG_ABANDONED: owned by the device, nobody waits; freed on return
  */
 enum vgpio_msg_state {
 	VGPIO_MSG_IDLE,
 	VGPIO_MSG_QUEUED,
 	VGPIO_MSG_DONE,
+	VGPIO_MSG_TIMED_OUT,
 	VGPIO_MSG_ABANDONED,
 };
 
@@ -68,13 +72,17 @@ enum vgpio_msg_state {
  * @err: 0, or why the request ended without a reply
  * @len: number of bytes the device wrote
  * @line: the line the request is for
+ * @deadline: in jiffies, when the request times out (if on a deadline list)
+ * @node: in &virtio_gpio.inflight while it has a deadline, under req_lock
  * @resp: the device-writable buffer: @res, or a separate names buffer
  * @resp_len: size of @resp
  * @req: the device-readable request
  * @res: the device-writable response of line requests
  *
  * Allocated per request, so a request that timed out can stay owned by the
- * device: the done callback frees it when the late reply arrives. @req and
+ * device: the done callback frees it when the late reply arrives. The
+ * submitter waits without a timer of its own: one timer per device ends
+ * the requests whose deadline passed (see vgpio_deadline_expired()). @req and
  * @res each start a cache line of their own, apart from the CPU's fields.
  */
 struct vgpio_msg {
@@ -83,6 +91,8 @@ struct vgpio_msg {
 	int err;
 	unsigned int len;
 	u16 line;
+	unsigned long deadline;
+	struct list_head node;
 	void *resp;
 	u32 resp_len;
 	struct vgpio_request req ____cacheline_aligned;
@@ -154,10 +164,12 @@ struct vgpio_line {
  * @has_irq: VIRTIO_GPIO_F_IRQ was negotiated
  * @req_vq: the request virtqueue
  * @req_lock: protects @req_vq (add, kick, get_buf, detach), the state of
- *	every request, @broken and @space_gen
+ *	every request, @broken, @space_gen and @inflight
  * @broken: the virtqueues are gone; new requests fail
  * @space_gen: counts buffers returned on @req_vq, to wait for ring space
  * @space_wq: where requests wait for ring space
+ * @inflight: requests in flight with a deadline, under @req_lock
+ * @deadline_timer: fires at the earliest deadline in @inflight
  * @evt_vq: the event virtqueue, or NULL
  * @evq_lock: protects @evt_vq (add, kick, get_buf, detach)
  * @evt_lock: protects the event fields of @lines, @evt_queue and @evt_live
@@ -181,10 +193,12 @@ struct virtio_gpio {
 	bool has_irq;
 
 	struct virtqueue *req_vq;
-	spinlock_t req_lock; /* requestq, request states, broken, space_gen */
+	spinlock_t req_lock; /* requestq, request states, broken, space_gen, inflight */
 	bool broken;
 	unsigned long space_gen;
 	wait_queue_head_t space_wq;
+	struct list_head inflight;
+	struct timer_list deadline_timer;
 
 	struct virtqueue *evt_vq;
 	spinlock_t evq_lock; /* eventq add, kick, get_buf and detach */
@@ -208,6 +222,7 @@ static struct vgpio_msg *vgpio_msg_alloc(u16 type, u16 line, u32 value)
 		return NULL;
 
 	init_completion(&msg->done);
+	INIT_LIST_HEAD(&msg->node);
 	msg->line = line;
 	msg->req.type = cpu_to_le16(type);
 	msg->req.gpio = cpu_to_le16(line);
@@ -238,6 +253,7 @@ static void vgpio_msg_finish(struct virtio_gpio *vgpio, struct vgpio_msg *msg,
 {
 	lockdep_assert_held(&vgpio->req_lock);
 
+	list_del_init(&msg->node);
 	if (msg->state == VGPIO_MSG_ABANDONED) {
 		vgpio_msg_free(msg);
 		return;
@@ -273,6 +289,38 @@ static long vgpio_timeout(void)
 }
 
 /**
+ * vgpio_deadline_expired() - end the waits of requests past their deadline
+ * @t: &virtio_gpio.deadline_timer
+ *
+ * The requests stay owned by the device (a late reply frees them); their
+ * submitters wake and return -ETIMEDOUT. Re-arms for the next deadline.
+ */
+static void vgpio_deadline_expired(struct timer_list *t)
+{
+	struct virtio_gpio *vgpio = timer_container_of(vgpio, t, deadline_timer);
+	struct vgpio_msg *msg, *tmp;
+	unsigned long flags, next = 0, now = jiffies;
+	bool rearm = false;
+
+	spin_lock_irqsave(&vgpio->req_lock, flags);
+	list_for_each_entry_safe(msg, tmp, &vgpio->inflight, node) {
+		if (time_after(msg->deadline, now)) {
+			/* timeout_ms may change: deadlines are not sorted. */
+			if (!rearm || time_before(msg->deadline, next))
+				next = msg->deadline;
+			rearm = true;
+			continue;
+		}
+		list_del_init(&msg->node);
+		msg->state = VGPIO_MSG_TIMED_OUT;
+		complete(&msg->done);
+	}
+	if (rearm)
+		timer_reduce(&vgpio->deadline_timer, next);
+	spin_unlock_irqrestore(&vgpio->req_lock, flags);
+}
+
+/**
  * vgpio_submit() - queue requests, as many per kick as the ring holds
  * @vgpio: the device
  * @msgs: the requests
@@ -288,12 +336,15 @@ static int vgpio_submit(struct virtio_gpio *vgpio, struct vgpio_msg **msgs,
 			unsigned int n, unsigned int *queued)
 {
 	struct scatterlist req_sg, res_sg, *sgs[2] = { &req_sg, &res_sg };
-	unsigned long flags, gen;
+	long tmo = vgpio_timeout();
+	bool timed = tmo != MAX_SCHEDULE_TIMEOUT;
+	unsigned long flags, gen, deadline;
 	unsigned int i = 0, added;
 	long left;
 	int ret = 0;
 
 	while (i < n) {
+		deadline = jiffies + (timed ? tmo : 0);
 		added = 0;
 		spin_lock_irqsave(&vgpio->req_lock, flags);
 		while (i < n && !vgpio->broken) {
@@ -306,14 +357,22 @@ static int vgpio_submit(struct virtio_gpio *vgpio, struct vgpio_msg **msgs,
 			if (ret)
 				break;
 			msg->state = VGPIO_MSG_QUEUED;
+			if (timed) {
+				msg->deadline = deadline;
+				list_add_tail(&msg->node, &vgpio->inflight);
+			}
 			atomic_inc(&vgpio->lines[msg->line].requests);
 			added++;
 			i++;
 		}
 		if (vgpio->broken)
 			ret = -ENODEV;
-		if (added)
+		if (added) {
+			/* A no-op while an earlier deadline is armed. */
+			if (timed)
+				timer_reduce(&vgpio->deadline_timer, deadline);
 			virtqueue_kick(vgpio->req_vq);
+		}
 		gen = vgpio->space_gen;
 		spin_unlock_irqrestore(&vgpio->req_lock, flags);
 
@@ -323,7 +382,7 @@ static int vgpio_submit(struct virtio_gpio *vgpio, struct vgpio_msg **msgs,
 		left = wait_event_killable_timeout(vgpio->space_wq,
 						   READ_ONCE(vgpio->space_gen) != gen ||
 						   READ_ONCE(vgpio->broken),
-						   vgpio_timeout());
+						   tmo);
 		if (!left) {
 			ret = -ETIMEDOUT;
 			atomic_inc(&vgpio->lines[msgs[i]->line].timeouts);
@@ -344,36 +403,30 @@ static int vgpio_submit(struct virtio_gpio *vgpio, struct vgpio_msg **msgs,
  * vgpio_wait() - wait for the reply to one queued request
  * @vgpio: the device
  * @msgp: the request; set to NULL when it is left to the device
- * @deadline: in jiffies, when @forever is false
- * @forever: wait without a time limit (still killable)
  *
- * A request that times out, or whose waiter is killed, stays owned by the
- * device and is freed by the done callback when the reply lands.
+ * The wait ends with the reply, with the request's deadline (the device's
+ * deadline timer), or when the task is killed. A request that timed out, or
+ * whose waiter is killed, stays owned by the device and is freed by the done
+ * callback when the reply lands.
  *
  * Return: 0 when the request ended (see &vgpio_msg.err), -ETIMEDOUT or -EINTR.
  */
-static int vgpio_wait(struct virtio_gpio *vgpio, struct vgpio_msg **msgp,
-		      unsigned long deadline, bool forever)
+static int vgpio_wait(struct virtio_gpio *vgpio, struct vgpio_msg **msgp)
 {
 	struct vgpio_msg *msg = *msgp;
 	unsigned long flags;
-	long left, ret;
+	int ret;
 
-	if (forever)
-		left = MAX_SCHEDULE_TIMEOUT;
-	else
-		left = time_after(deadline, jiffies) ? deadline - jiffies : 0;
-
-	ret = wait_for_completion_killable_timeout(&msg->done, left);
-	if (ret > 0)
-		return 0;
+	ret = wait_for_completion_killable(&msg->done);
 
 	spin_lock_irqsave(&vgpio->req_lock, flags);
-	if (msg->state == VGPIO_MSG_QUEUED) {
+	if (msg->state == VGPIO_MSG_QUEUED || msg->state == VGPIO_MSG_TIMED_OUT) {
+		ret = msg->state == VGPIO_MSG_QUEUED ? -EINTR : -ETIMEDOUT;
+		list_del_init(&msg->node);
 		msg->state = VGPIO_MSG_ABANDONED;
 		spin_unlock_irqrestore(&vgpio->req_lock, flags);
 		*msgp = NULL;
-		return ret < 0 ? -EINTR : -ETIMEDOUT;
+		return ret;
 	}
 	spin_unlock_irqrestore(&vgpio->req_lock, flags);
 	return 0;
@@ -418,19 +471,15 @@ static int vgpio_result(struct virtio_gpio *vgpio, struct vgpio_msg *msg)
 static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_msg **msgs,
 			  unsigned int n)
 {
-	long tmo = vgpio_timeout();
-	bool forever = tmo == MAX_SCHEDULE_TIMEOUT;
-	unsigned long deadline;
 	unsigned int queued, i;
 	int ret, err;
 
 	ret = vgpio_submit(vgpio, msgs, n, &queued);
-	deadline = jiffies + (forever ? 0 : tmo);
 
 	for (i = 0; i < queued; i++) {
 		struct vgpio_line *line = &vgpio->lines[msgs[i]->line];
 
-		err = vgpio_wait(vgpio, &msgs[i], deadline, forever);
+		err = vgpio_wait(vgpio, &msgs[i]);
 		if (!err)
 			err = vgpio_result(vgpio, msgs[i]);
 		if (err == -ETIMEDOUT)
@@ -1109,6 +1158,8 @@ static void vgpio_stop(struct virtio_gpio *vgpio)
 		vgpio_msg_finish(vgpio, msg, 0, -ENODEV);
 	spin_unlock_irqrestore(&vgpio->req_lock, flags);
 	wake_up_all(&vgpio->space_wq);
+	/* Every request is back: nothing has a deadline any more. */
+	timer_delete_sync(&vgpio->deadline_timer);
 
 	if (vgpio->evt_vq) {
 		spin_lock_irqsave(&vgpio->evq_lock, flags);
@@ -1433,6 +1484,8 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 	vgpio->has_irq = virtio_has_feature(vdev, VGPIO_F_IRQ);
 	spin_lock_init(&vgpio->req_lock);
 	init_waitqueue_head(&vgpio->space_wq);
+	INIT_LIST_HEAD(&vgpio->inflight);
+	timer_setup(&vgpio->deadline_timer, vgpio_deadline_expired, 0);
 	spin_lock_init(&vgpio->evq_lock);
 	raw_spin_lock_init(&vgpio->evt_lock);
 	INIT_WORK(&vgpio->evt_work, vgpio_evt_work);

@@ -14,8 +14,8 @@
  *                  module while lines are requested, and rmmod succeeded
  *                  under a consumer.
  *
- * kzalloc_obj() (present in 7.2, not in 6.12) is a macro, so it is simply
- * tested for.
+ * kzalloc_obj() (present in 7.2, not in 6.12) and timer_container_of()
+ * (6.16, from_timer() before) are macros, so they are simply tested for.
  *
  * The driver does not use cleanup.h lock guards, so 6.1 needs no shim for
  * them; everything else it uses exists unchanged from 6.1 to 7.2.
@@ -25,6 +25,7 @@
 
 #include <linux/gpio/driver.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <uapi/linux/virtio_ids.h>
@@ -35,6 +36,10 @@
 
 #ifndef kzalloc_obj
 #define kzalloc_obj(obj, gfp)		kzalloc(sizeof(obj), gfp)
+#endif
+
+#ifndef timer_container_of
+#define timer_container_of(var, t, field)	from_timer(var, t, field)
 #endif
 
 #ifndef GV_HAVE_REGISTER_OWNER
