@@ -67,15 +67,19 @@ finish() {
 # hctl COMMAND...: run one simulator command; the reply (without "ok ") goes
 # to stdout; non-zero when the simulator answered an error or nothing.
 hctl() {
-	local rc owner me
+	local rc owner me nopid=0
 	# This process's own pid ($$ is the main shell's in a subshell too).
 	read -r me _ < /proc/self/stat
 	# busybox-static has no flock: a directory is the lock, holding the
-	# owner's pid so that a lock left by a killed caller is taken over.
+	# owner's pid so that a lock left by a killed caller is taken over (also
+	# one without a pid for long: its owner died before writing it).
 	while ! mkdir /tmp/hctl.lock 2>/dev/null; do
 		owner=$(cat /tmp/hctl.lock/pid 2>/dev/null)
-		if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null &&
-			[ "$(cat /tmp/hctl.lock/pid 2>/dev/null)" = "$owner" ]; then
+		[ -n "$owner" ] && nopid=0 || nopid=$((nopid + 1))
+		if { [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null &&
+			[ "$(cat /tmp/hctl.lock/pid 2>/dev/null)" = "$owner" ]; } ||
+			[ $nopid -gt 300 ]; then
+			nopid=0
 			# Take it over by renaming: of several callers, one wins.
 			mv /tmp/hctl.lock "/tmp/hctl.stale.$me" 2>/dev/null &&
 				rm -rf "/tmp/hctl.stale.$me"
