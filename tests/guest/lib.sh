@@ -59,6 +59,52 @@ finish() {
 	exit $?
 }
 
+# --- kmemleak (the debug kernel)
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# kmemleak_scan: find what leaked until now. kmemleak reports an object
+# only when it is older than five seconds and was unchanged since the scan
+# before, so one scan is not enough.
+kmemleak_scan() {
+	echo scan > "$KMEMLEAK"
+	sleep 5
+	echo scan > "$KMEMLEAK"
+}
+
+# kmemleak_report: print, in full, every leak whose allocation went through
+# the driver under test (its module name is in the backtrace, or a frame has
+# no symbol: the module that allocated it is gone), which fails the boot in
+# the host's console check. Leaks of the kernel's own are listed
+# by allocation site only (7.2's gpiolib, for one, loses a line's label when
+# the chip goes while the line is held, with either driver).
+kmemleak_report() {
+	awk '
+	function flush() {
+		if (rec == "")
+			return
+		if (rec ~ /\[gpio_virtio/ || nosym)
+			printf "%s", rec
+		else
+			printf "GV-LOG: kmemleak, not the driver: %s\n", site
+		rec = ""; site = ""; bt = 0; nosym = 0
+	}
+	/^unreferenced object/ { flush() }
+	{ rec = rec $0 "\n" }
+	/^  backtrace/ { bt = 1; next }
+	bt {
+		f = $1
+		if (f ~ /^\[</)
+			f = $2
+		if (f ~ /^0x[0-9a-f]+$/)
+			nosym = 1
+	}
+	bt && site == "" {
+		if (f !~ /^(__)?(kmalloc|kmem_cache|kstrdup|kmemdup|krealloc|kvmalloc|kzalloc|alloc_pages|__alloc|slab)/)
+			site = f
+	}
+	END { flush() }' "$KMEMLEAK"
+}
+
 # --- the simulator's control socket, reached through the second serial port
 # (the guest's ttyS1 is QEMU's client connection to the simulator's control
 # socket). Calls from several processes are serialised with a lock so that

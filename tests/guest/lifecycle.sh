@@ -20,11 +20,10 @@ if [ "${GV_debug:-0}" = 1 ] && [ -e /sys/kernel/debug/kmemleak ]; then
 	# After the cycles, before the unbind with a line held below: 7.2's
 	# gpiolib leaks a line's label when its chip goes while it is held
 	# (desc_set_label, seen here with both drivers), which is not ours.
-	sleep 6
-	echo scan > /sys/kernel/debug/kmemleak
-	leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+	kmemleak_scan
+	leaks=$(kmemleak_report | grep -c '^unreferenced object')
 	expect_eq "kmemleak finds no leak after $CYCLES cycles" 0 "$leaks"
-	echo clear > /sys/kernel/debug/kmemleak
+	echo clear > "$KMEMLEAK"
 fi
 
 check "load the $GV_driver driver" gv_load || finish
