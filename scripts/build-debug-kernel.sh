@@ -8,7 +8,7 @@
 # The source package is fetched with apt-get download through a private apt
 # state directory ($CACHE/apt-unstable): unstable is never added to the
 # machine's sources. The configuration is tinyconfig merged with
-# ../shared/debug-kernel.fragment and scripts/debug-kernel-extra.config. The
+# scripts/debug-kernel.fragment and scripts/debug-kernel-extra.config. The
 # build is keyed by the source version and the fragments' sha256: a second
 # run with the same key does not rebuild.
 set -euo pipefail
@@ -16,7 +16,7 @@ set -euo pipefail
 
 VER=7.2
 SRCPKG=linux-source-$VER
-FRAGMENT=$(cd "$REPO/.." && pwd)/shared/debug-kernel.fragment
+FRAGMENT=$REPO/scripts/debug-kernel.fragment
 EXTRA=$REPO/scripts/debug-kernel-extra.config
 OUT=$CACHE/kernels/$VER
 BUILD=$OUT/build
