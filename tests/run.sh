@@ -38,8 +38,8 @@ esac
 echo "TAP version 13"
 note "kernels: $KERNELS; drivers: $DRIVERS; $(${QEMU} --version | head -n 1)"
 
-if make -s -C "$top/tests/sim" > "$CACHE/sim-build.log" 2>&1 || { mkdir -p "$CACHE" &&
-	make -s -C "$top/tests/sim" > "$CACHE/sim-build.log" 2>&1; }; then
+mkdir -p "$CACHE" || die "cannot create $CACHE"
+if make -s -C "$top/tests/sim" > "$CACHE/sim-build.log" 2>&1; then
 	tap ok "simulator builds"
 else
 	tap notok "simulator builds" "$(tail -n 5 "$CACHE/sim-build.log")"
