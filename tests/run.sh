@@ -50,6 +50,17 @@ while IFS= read -r line; do
 	"not ok "*) tap notok "sim unit: $(echo "$line" | sed -E 's/^not ok [0-9]+ (- )?//')" ;;
 	esac
 done < <(make -s -C "$top/tests/sim" check 2>&1)
+# The simulator against a small vhost-user front end (no QEMU): its command
+# line, the vhost-user messages and malformed input from the front end.
+make -s -C "$top/tests/sim" check-proto > "$CACHE/sim-proto.log" 2>&1
+proto_rc=$?
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) tap ok "sim protocol: $(echo "$line" | sed -E 's/^ok [0-9]+ (- )?//')" ;;
+	"not ok "*) tap notok "sim protocol: $(echo "$line" | sed -E 's/^not ok [0-9]+ (- )?//')" ;;
+	esac
+done < "$CACHE/sim-proto.log"
+[ $proto_rc = 0 ] || tap notok "sim protocol: the checks ran to the end" "$(tail -n 5 "$CACHE/sim-proto.log")"
 
 if [ -n "$SUITES" ]; then
 	suites=$SUITES
