@@ -159,15 +159,22 @@ run_boot() {
 # the test modules for it, and the initramfs ($INITRD); the kernel's env file
 # variables stay set. Non-zero when the kernel cannot be booted.
 prepare_kernel() {
+	fetch_kernel "$1" && build_kernel_files "$1"
+}
+
+# fetch_kernel KERNEL: the kernel's image, headers and source in $CACHE
+fetch_kernel() {
+	"$top/scripts/fetch-kernel.sh" "$1" > "$CACHE/fetch-$1.log" 2>&1 && return 0
+	tap notok "[$1] kernel available" "$(tail -n 5 "$CACHE/fetch-$1.log")"
+	return 1
+}
+
+# build_kernel_files KERNEL: the modules and the initramfs of a fetched kernel
+build_kernel_files() {
 	local k=$1 drv out script ko extra
 	local -a mods=()
-	if ! "$top/scripts/fetch-kernel.sh" "$k" > "$CACHE/fetch-$k.log" 2>&1; then
-		tap notok "[$k] kernel available" "$(tail -n 5 "$CACHE/fetch-$k.log")"
-		return 1
-	fi
 	# shellcheck disable=SC1090
 	. "$CACHE/kernels/$k.env"
-	mods=()
 	for drv in $DRIVERS; do
 		out=$CACHE/build/$k/modules
 		mkdir -p "$out"

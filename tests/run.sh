@@ -44,22 +44,30 @@ if make -s -C "$top/tests/sim" > "$CACHE/sim-build.log" 2>&1; then
 else
 	tap notok "simulator builds" "$(tail -n 5 "$CACHE/sim-build.log")"
 fi
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) tap ok "sim unit: $(echo "$line" | sed -E 's/^ok [0-9]+ (- )?//')" ;;
-	"not ok "*) tap notok "sim unit: $(echo "$line" | sed -E 's/^not ok [0-9]+ (- )?//')" ;;
-	esac
-done < <(make -s -C "$top/tests/sim" check 2>&1)
+# relay PREFIX < TAP: the results of another TAP stream, renumbered here with
+# PREFIX before each description; its comments pass, its plan and summary not.
+relay() {
+	local line
+	while IFS= read -r line; do
+		if [[ "$line" =~ ^ok\ [0-9]+\ (-\ )?(.*)$ ]]; then
+			tap ok "$1${BASH_REMATCH[2]}"
+		elif [[ "$line" =~ ^not\ ok\ [0-9]+\ (-\ )?(.*)$ ]]; then
+			tap notok "$1${BASH_REMATCH[2]}"
+		elif [[ "$line" == "#"* ]]; then
+			echo "$line"
+		fi
+	done
+}
+
+make -s -C "$top/tests/sim" check > "$CACHE/sim-unit.log" 2>&1
+unit_rc=$?
+relay "sim unit: " < "$CACHE/sim-unit.log"
+[ $unit_rc = 0 ] || tap notok "sim unit: the tests ran to the end" "$(tail -n 5 "$CACHE/sim-unit.log")"
 # The simulator against a small vhost-user front end (no QEMU): its command
 # line, the vhost-user messages and malformed input from the front end.
 make -s -C "$top/tests/sim" check-proto > "$CACHE/sim-proto.log" 2>&1
 proto_rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) tap ok "sim protocol: $(echo "$line" | sed -E 's/^ok [0-9]+ (- )?//')" ;;
-	"not ok "*) tap notok "sim protocol: $(echo "$line" | sed -E 's/^not ok [0-9]+ (- )?//')" ;;
-	esac
-done < "$CACHE/sim-proto.log"
+relay "sim protocol: " < "$CACHE/sim-proto.log"
 [ $proto_rc = 0 ] || tap notok "sim protocol: the checks ran to the end" "$(tail -n 5 "$CACHE/sim-proto.log")"
 
 if [ -n "$SUITES" ]; then
@@ -145,14 +153,13 @@ run_job() {	# run_job ARGS OF ONE .job LINE
 		# One preparation at a time: they share the download caches.
 		(
 			flock 9
-			if "$top/scripts/fetch-kernel.sh" "$k" > "$CACHE/fetch-$k.log" 2>&1; then
+			if fetch_kernel "$k"; then
 				touch "$JQ/fetched-$k.ok"
 			else
 				touch "$JQ/fetched-$k.fail"
-				tap notok "[$k] kernel available" "$(tail -n 5 "$CACHE/fetch-$k.log")"
 				exit 1
 			fi
-			prepare_kernel "$k"
+			build_kernel_files "$k"
 		) 9> "$CACHE/prep.lock"
 		if [ $? = 0 ]; then touch "$JQ/prep-$k.ok"; else touch "$JQ/prep-$k.fail"; fi
 		;;
@@ -228,16 +235,7 @@ for ((i = 0; i < njobs; i++)); do
 		fi
 		sleep 1
 	done
-	[ -e "$JQ/$i.out" ] || continue
-	while IFS= read -r line; do
-		if [[ "$line" =~ ^ok\ [0-9]+\ -\ (.*)$ ]]; then
-			tap ok "${BASH_REMATCH[1]}"
-		elif [[ "$line" =~ ^not\ ok\ [0-9]+\ -\ (.*)$ ]]; then
-			tap notok "${BASH_REMATCH[1]}"
-		else
-			echo "$line"
-		fi
-	done < "$JQ/$i.out"
+	[ -e "$JQ/$i.out" ] && relay "" < "$JQ/$i.out"
 done
 wait "${wpids[@]}" 2>/dev/null
 trap - EXIT

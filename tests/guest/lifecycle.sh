@@ -16,7 +16,7 @@ for i in $(seq $CYCLES); do
 	gv_unload || bad=$((bad + 1))
 done
 expect_eq "$CYCLES load/use/unload cycles" 0 "$bad"
-if [ "${GV_debug:-0}" = 1 ] && [ -e /sys/kernel/debug/kmemleak ]; then
+if [ "${GV_debug:-0}" = 1 ] && [ -e "$KMEMLEAK" ]; then
 	# After the cycles, before the unbind with a line held below: 7.2's
 	# gpiolib leaks a line's label when its chip goes while it is held
 	# (desc_set_label, seen here with both drivers), which is not ours.
