@@ -91,6 +91,16 @@ class Ctl:
         self.s.connect(CSOCK)
         self.f = self.s.makefile('rwb')
 
+    def until(self, c, want, wait=5.0):
+        """Repeat command c until its reply contains want (up to wait
+        seconds); the last reply."""
+        t = time.time() + wait
+        while True:
+            r = self.cmd(c)
+            if want in r or time.time() > t:
+                return r
+            time.sleep(0.01)
+
     def cmd(self, c):
         self.f.write(c.encode() + b'\n')
         self.f.flush()
@@ -177,7 +187,9 @@ class Guest:
         self.free[q] += len(descs)
         return h, out
 
-    def used(self, q, wait=2.0):
+    def used(self, q, wait=2.0, n=1):
+        """The used entries of queue q not seen yet: waits (up to wait
+        seconds) until there are at least n of them."""
         a = self.base(q) + 0x2000
         res, t = [], time.time() + wait
         while True:
@@ -186,7 +198,7 @@ class Guest:
                 i = self.used_seen[q] % NUM
                 res.append(struct.unpack('<II', self.m[a + 4 + 8 * i:a + 12 + 8 * i]))
                 self.used_seen[q] = (self.used_seen[q] + 1) & 0xffff
-            if res or time.time() > t:
+            if len(res) >= n or time.time() > t:
                 return res
             time.sleep(0.01)
 
@@ -279,15 +291,15 @@ def test_data_path(features, ind, tag):
     g.request(5, 0, 1, indirect=ind)
     g.request(3, 0, 1, indirect=ind)
     h, a = g.request(3, 1, 2, indirect=ind)
-    u = g.used(0)
+    u = g.used(0, n=3)
     tap(len(u) == 3 and 'dir=out value=1' in c.cmd('get 0') and 'level=1' in c.cmd('get 1'),
         f'{tag}: SET_VALUE, SET_DIRECTION, loop wiring', c.cmd('get 1'))
     g.request(5, 0, 0)
     g.request(6, 1, 1)
-    g.used(0)
+    g.used(0, n=2)
     eh, eo = g.unmask(1, ind)
-    time.sleep(0.1)
-    tap('masked=0' in c.cmd('get 1') and g.used(1, 0.2) == [], f'{tag}: event buffer held (unmasked)')
+    tap('masked=0' in c.until('get 1', 'masked=0') and g.used(1, 0.2) == [],
+        f'{tag}: event buffer held (unmasked)')
     g.request(5, 0, 1)
     g.used(0)
     u = g.used(1)
@@ -299,16 +311,17 @@ def test_data_path(features, ind, tag):
     h3, _ = g.request(2, 3, 0)
     h4, _ = g.request(2, 4, 0)
     u = g.used(0)
-    tap(u == [(h4, 2)] and 'inflight=1' in c.cmd('stats'), f'{tag}: hang holds one line, others complete', u)
+    # Nothing more may come for the held request.
+    u += g.used(0, 0.2)
+    st = c.until('stats', 'inflight=1')
+    tap(u == [(h4, 2)] and 'inflight=1' in st, f'{tag}: hang holds one line, others complete', f'{u} {st}')
     c.cmd('hang 3 0')
     u = g.used(0)
     tap(u == [(h3, 2)], f'{tag}: hang 0 answers late', u)
     for i in range(5):
         g.request(2, i, 0, kick=False)
     os.eventfd_write(g.kick[0], 1)
-    u = g.used(0)
-    time.sleep(0.1)
-    u += g.used(0, 0.1)
+    u = g.used(0, n=5)
     st = c.cmd('stats')
     tap(len(u) == 5 and 'batch_max=5' in st, f'{tag}: five requests, one kick: batch_max=5', st)
     h, out = g.chain(0, [(struct.pack('<HH', 2, 0), False), (struct.pack('<I', 0), False),
@@ -344,9 +357,9 @@ def test_reconnect():
     g.request(3, 1, 1)
     g.request(3, 2, 2)
     g.request(6, 2, 3)
-    g.used(0)
+    g.used(0, n=4)
     g.unmask(2)
-    time.sleep(0.1)
+    c.until('get 2', 'masked=0')
     fe.s.close()
     time.sleep(0.3)
     tap(p.poll() is None, 'reconnect: the simulator waits after a disconnect')
@@ -366,7 +379,7 @@ def test_reconnect():
     tap(u == [(h, 2)], 'kick eventfd replaced', u)
     g.request(3, 0, 2)
     g.request(6, 0, 1)
-    g.used(0)
+    g.used(0, n=2)
     stop, seen = [False], [0]
 
     def driver():
@@ -380,7 +393,9 @@ def test_reconnect():
     t = threading.Thread(target=driver)
     t.start()
     r = c.cmd('pulse 0 20 2000')
-    time.sleep(0.2)
+    t_end = time.time() + 5
+    while seen[0] < 20 and time.time() < t_end:
+        time.sleep(0.01)
     stop[0] = True
     t.join()
     tap(r == 'ok pulses=20' and seen[0] == 20, 'pulse waits for each unmask: 20 pulses, 20 events',
