@@ -31,10 +31,10 @@
 #include <linux/timer.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_gpio.h>
+#include <linux/virtio_ids.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-
-#include "gpio-virtio-proto.h"
 
 static unsigned int timeout_ms = 1000;
 module_param(timeout_ms, uint, 0644);
@@ -47,6 +47,8 @@ MODULE_PARM_DESC(timeout_ms,
 
 /* Lines whose direction is read per batch while the chip is added. */
 #define VGPIO_DIR_BATCH			256
+
+enum { VGPIO_VQ_REQUEST, VGPIO_VQ_EVENT };
 
 /**
  * enum vgpio_msg_state - who owns a request
@@ -95,8 +97,8 @@ struct vgpio_msg {
 	struct list_head node;
 	void *resp;
 	u32 resp_len;
-	struct vgpio_request req ____cacheline_aligned;
-	struct vgpio_response res ____cacheline_aligned;
+	struct virtio_gpio_request req ____cacheline_aligned;
+	struct virtio_gpio_response res ____cacheline_aligned;
 };
 
 /**
@@ -105,8 +107,8 @@ struct vgpio_msg {
  * @res: device-writable, the event status
  */
 struct vgpio_evt {
-	struct vgpio_irq_request req ____cacheline_aligned;
-	struct vgpio_irq_response res ____cacheline_aligned;
+	struct virtio_gpio_irq_request req ____cacheline_aligned;
+	struct virtio_gpio_irq_response res ____cacheline_aligned;
 };
 
 /**
@@ -446,7 +448,7 @@ static int vgpio_result(struct virtio_gpio *vgpio, struct vgpio_msg *msg)
 
 	if (msg->err)
 		return msg->err;
-	if (!msg->len || status != VGPIO_STATUS_OK)
+	if (!msg->len || status != VIRTIO_GPIO_STATUS_OK)
 		return -EIO;
 	if (msg->len != msg->resp_len) {
 		dev_warn_ratelimited(&vgpio->vdev->dev,
@@ -495,11 +497,11 @@ static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_msg **msgs,
 static void vgpio_note_state(struct virtio_gpio *vgpio, u16 type, u16 line,
 			     u32 value)
 {
-	if (type == VGPIO_MSG_SET_DIRECTION) {
+	if (type == VIRTIO_GPIO_MSG_SET_DIRECTION) {
 		WRITE_ONCE(vgpio->lines[line].dir, value);
 		/* A device may refuse interrupts by direction: ask again. */
 		WRITE_ONCE(vgpio->lines[line].reprobe, true);
-	} else if (type == VGPIO_MSG_SET_VALUE) {
+	} else if (type == VIRTIO_GPIO_MSG_SET_VALUE) {
 		WRITE_ONCE(vgpio->lines[line].val, value);
 	}
 }
@@ -538,7 +540,7 @@ static int vgpio_req(struct virtio_gpio *vgpio, u16 type, u16 line, u32 value,
 /**
  * vgpio_req_lines() - the same request for every line in a mask, at once
  * @vgpio: the device
- * @type: VGPIO_MSG_GET_VALUE or VGPIO_MSG_SET_VALUE
+ * @type: VIRTIO_GPIO_MSG_GET_VALUE or VIRTIO_GPIO_MSG_SET_VALUE
  * @mask: the lines
  * @bits: values to set, or where values read are stored
  *
@@ -547,7 +549,7 @@ static int vgpio_req(struct virtio_gpio *vgpio, u16 type, u16 line, u32 value,
 static int vgpio_req_lines(struct virtio_gpio *vgpio, u16 type,
 			   unsigned long *mask, unsigned long *bits)
 {
-	bool set = type == VGPIO_MSG_SET_VALUE;
+	bool set = type == VIRTIO_GPIO_MSG_SET_VALUE;
 	struct vgpio_msg **msgs;
 	unsigned int n, i = 0, line;
 	int ret = -ENOMEM;
@@ -588,7 +590,7 @@ static void virtio_gpio_free(struct gpio_chip *gc, unsigned int offset)
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
 
-	vgpio_req(vgpio, VGPIO_MSG_SET_DIRECTION, offset, VGPIO_DIRECTION_NONE,
+	vgpio_req(vgpio, VIRTIO_GPIO_MSG_SET_DIRECTION, offset, VIRTIO_GPIO_DIRECTION_NONE,
 		  NULL);
 }
 
@@ -601,17 +603,17 @@ static int virtio_gpio_get_direction(struct gpio_chip *gc, unsigned int offset)
 	if (vgpio->dir_cached) {
 		dir = vgpio->lines[offset].dir;
 	} else {
-		ret = vgpio_req(vgpio, VGPIO_MSG_GET_DIRECTION, offset, 0, &dir);
+		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_GET_DIRECTION, offset, 0, &dir);
 		if (ret)
 			return ret;
 	}
 
 	/* An inactive line (NONE) drives nothing: report it as an input. */
 	switch (dir) {
-	case VGPIO_DIRECTION_OUT:
+	case VIRTIO_GPIO_DIRECTION_OUT:
 		return GPIO_LINE_DIRECTION_OUT;
-	case VGPIO_DIRECTION_IN:
-	case VGPIO_DIRECTION_NONE:
+	case VIRTIO_GPIO_DIRECTION_IN:
+	case VIRTIO_GPIO_DIRECTION_NONE:
 		return GPIO_LINE_DIRECTION_IN;
 	default:
 		dev_warn_ratelimited(&vgpio->vdev->dev,
@@ -626,8 +628,8 @@ static int virtio_gpio_direction_input(struct gpio_chip *gc,
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
 
-	return vgpio_req(vgpio, VGPIO_MSG_SET_DIRECTION, offset,
-			 VGPIO_DIRECTION_IN, NULL);
+	return vgpio_req(vgpio, VIRTIO_GPIO_MSG_SET_DIRECTION, offset,
+			 VIRTIO_GPIO_DIRECTION_IN, NULL);
 }
 
 static int virtio_gpio_direction_output(struct gpio_chip *gc,
@@ -637,12 +639,12 @@ static int virtio_gpio_direction_output(struct gpio_chip *gc,
 	int ret;
 
 	/* The value first, so the line never drives a stale level. */
-	ret = vgpio_req(vgpio, VGPIO_MSG_SET_VALUE, offset, !!value, NULL);
+	ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_SET_VALUE, offset, !!value, NULL);
 	if (ret)
 		return ret;
 
-	return vgpio_req(vgpio, VGPIO_MSG_SET_DIRECTION, offset,
-			 VGPIO_DIRECTION_OUT, NULL);
+	return vgpio_req(vgpio, VIRTIO_GPIO_MSG_SET_DIRECTION, offset,
+			 VIRTIO_GPIO_DIRECTION_OUT, NULL);
 }
 
 static int virtio_gpio_get(struct gpio_chip *gc, unsigned int offset)
@@ -651,7 +653,7 @@ static int virtio_gpio_get(struct gpio_chip *gc, unsigned int offset)
 	u8 value;
 	int ret;
 
-	ret = vgpio_req(vgpio, VGPIO_MSG_GET_VALUE, offset, 0, &value);
+	ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_GET_VALUE, offset, 0, &value);
 	return ret ? ret : !!value;
 }
 
@@ -659,7 +661,7 @@ static int virtio_gpio_set(struct gpio_chip *gc, unsigned int offset, int value)
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
 
-	return vgpio_req(vgpio, VGPIO_MSG_SET_VALUE, offset, !!value, NULL);
+	return vgpio_req(vgpio, VIRTIO_GPIO_MSG_SET_VALUE, offset, !!value, NULL);
 }
 
 static int virtio_gpio_get_multiple(struct gpio_chip *gc, unsigned long *mask,
@@ -667,7 +669,7 @@ static int virtio_gpio_get_multiple(struct gpio_chip *gc, unsigned long *mask,
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
 
-	return vgpio_req_lines(vgpio, VGPIO_MSG_GET_VALUE, mask, bits);
+	return vgpio_req_lines(vgpio, VIRTIO_GPIO_MSG_GET_VALUE, mask, bits);
 }
 
 static int virtio_gpio_set_multiple(struct gpio_chip *gc, unsigned long *mask,
@@ -675,7 +677,7 @@ static int virtio_gpio_set_multiple(struct gpio_chip *gc, unsigned long *mask,
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
 
-	return vgpio_req_lines(vgpio, VGPIO_MSG_SET_VALUE, mask, bits);
+	return vgpio_req_lines(vgpio, VIRTIO_GPIO_MSG_SET_VALUE, mask, bits);
 }
 
 /* Interrupts */
@@ -779,15 +781,15 @@ static void vgpio_event_one(struct virtio_gpio *vgpio, struct vgpio_line *line,
 	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
 	line->queued = false;
 	if (len == sizeof(line->evt->res) &&
-	    status == VGPIO_IRQ_STATUS_VALID && line->enabled)
+	    status == VIRTIO_GPIO_IRQ_STATUS_VALID && line->enabled)
 		deliver = true;
 	else
 		vgpio_evt_want_locked(vgpio, idx);
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
 
 	if (len != sizeof(line->evt->res) ||
-	    (status != VGPIO_IRQ_STATUS_VALID &&
-	     status != VGPIO_IRQ_STATUS_INVALID)) {
+	    (status != VIRTIO_GPIO_IRQ_STATUS_VALID &&
+	     status != VIRTIO_GPIO_IRQ_STATUS_INVALID)) {
 		atomic_inc(&line->errors);
 		dev_warn_ratelimited(dev, "line %lu: bad event (status %u, %u bytes)\n",
 				     idx, status, len);
@@ -854,7 +856,7 @@ static void vgpio_irq_sync_line(struct virtio_gpio *vgpio, unsigned int hw)
 {
 	struct vgpio_line *line = &vgpio->lines[hw];
 	struct device *dev = &vgpio->vdev->dev;
-	u8 want = line->active ? line->type : VGPIO_IRQ_TYPE_NONE;
+	u8 want = line->active ? line->type : VIRTIO_GPIO_IRQ_TYPE_NONE;
 	int ret;
 
 	lockdep_assert_held(&vgpio->irq_lock);
@@ -862,19 +864,19 @@ static void vgpio_irq_sync_line(struct virtio_gpio *vgpio, unsigned int hw)
 	if (want == line->dev_type)
 		return;
 
-	if (line->dev_type != VGPIO_IRQ_TYPE_NONE) {
+	if (line->dev_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
 		vgpio_evt_set_enabled(vgpio, hw, false);
-		ret = vgpio_req(vgpio, VGPIO_MSG_SET_IRQ_TYPE, hw,
-				VGPIO_IRQ_TYPE_NONE, NULL);
+		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw,
+				VIRTIO_GPIO_IRQ_TYPE_NONE, NULL);
 		if (ret && ret != -ENODEV)
 			dev_warn_ratelimited(dev, "line %u: disabling the interrupt failed: %d\n",
 					     hw, ret);
-		line->dev_type = VGPIO_IRQ_TYPE_NONE;
+		line->dev_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
 	}
-	if (want == VGPIO_IRQ_TYPE_NONE)
+	if (want == VIRTIO_GPIO_IRQ_TYPE_NONE)
 		return;
 
-	ret = vgpio_req(vgpio, VGPIO_MSG_SET_IRQ_TYPE, hw, want, NULL);
+	ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw, want, NULL);
 	if (ret) {
 		if (ret == -EIO)
 			line->rejected |= BIT(want);
@@ -902,9 +904,9 @@ static void vgpio_irq_sync_line(struct virtio_gpio *vgpio, unsigned int hw)
 static void vgpio_irq_probe_types(struct virtio_gpio *vgpio, unsigned int hw)
 {
 	static const u8 types[] = {
-		VGPIO_IRQ_TYPE_EDGE_RISING, VGPIO_IRQ_TYPE_EDGE_FALLING,
-		VGPIO_IRQ_TYPE_EDGE_BOTH, VGPIO_IRQ_TYPE_LEVEL_HIGH,
-		VGPIO_IRQ_TYPE_LEVEL_LOW,
+		VIRTIO_GPIO_IRQ_TYPE_EDGE_RISING, VIRTIO_GPIO_IRQ_TYPE_EDGE_FALLING,
+		VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH, VIRTIO_GPIO_IRQ_TYPE_LEVEL_HIGH,
+		VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW,
 	};
 	struct vgpio_line *line = &vgpio->lines[hw];
 	unsigned int i;
@@ -917,13 +919,13 @@ static void vgpio_irq_probe_types(struct virtio_gpio *vgpio, unsigned int hw)
 		line->probed = false;
 		line->rejected = 0;
 	}
-	if (line->probed || line->dev_type != VGPIO_IRQ_TYPE_NONE)
+	if (line->probed || line->dev_type != VIRTIO_GPIO_IRQ_TYPE_NONE)
 		return;
 
 	for (i = 0; i < ARRAY_SIZE(types); i++) {
 		if (line->rejected & BIT(types[i]))
 			continue;
-		ret = vgpio_req(vgpio, VGPIO_MSG_SET_IRQ_TYPE, hw, types[i],
+		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw, types[i],
 				NULL);
 		if (ret == -EIO) {
 			line->rejected |= BIT(types[i]);
@@ -931,8 +933,8 @@ static void vgpio_irq_probe_types(struct virtio_gpio *vgpio, unsigned int hw)
 		}
 		if (ret)
 			return;
-		ret = vgpio_req(vgpio, VGPIO_MSG_SET_IRQ_TYPE, hw,
-				VGPIO_IRQ_TYPE_NONE, NULL);
+		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw,
+				VIRTIO_GPIO_IRQ_TYPE_NONE, NULL);
 		if (ret) {
 			/* Unknown state: the next sync goes through NONE. */
 			line->dev_type = types[i];
@@ -998,19 +1000,19 @@ static int vgpio_irq_set_type(struct irq_data *d, unsigned int type)
 
 	switch (type & IRQ_TYPE_SENSE_MASK) {
 	case IRQ_TYPE_EDGE_RISING:
-		vtype = VGPIO_IRQ_TYPE_EDGE_RISING;
+		vtype = VIRTIO_GPIO_IRQ_TYPE_EDGE_RISING;
 		break;
 	case IRQ_TYPE_EDGE_FALLING:
-		vtype = VGPIO_IRQ_TYPE_EDGE_FALLING;
+		vtype = VIRTIO_GPIO_IRQ_TYPE_EDGE_FALLING;
 		break;
 	case IRQ_TYPE_EDGE_BOTH:
-		vtype = VGPIO_IRQ_TYPE_EDGE_BOTH;
+		vtype = VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH;
 		break;
 	case IRQ_TYPE_LEVEL_HIGH:
-		vtype = VGPIO_IRQ_TYPE_LEVEL_HIGH;
+		vtype = VIRTIO_GPIO_IRQ_TYPE_LEVEL_HIGH;
 		break;
 	case IRQ_TYPE_LEVEL_LOW:
-		vtype = VGPIO_IRQ_TYPE_LEVEL_LOW;
+		vtype = VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW;
 		break;
 	default:
 		return -EINVAL;
@@ -1177,7 +1179,7 @@ static void vgpio_stop(struct virtio_gpio *vgpio)
 
 		mutex_lock(&vgpio->irq_lock);
 		for (i = 0; i < vgpio->ngpio; i++)
-			vgpio->lines[i].dev_type = VGPIO_IRQ_TYPE_NONE;
+			vgpio->lines[i].dev_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
 		mutex_unlock(&vgpio->irq_lock);
 	}
 
@@ -1256,7 +1258,7 @@ static void vgpio_read_names(struct virtio_gpio *vgpio, u32 size)
 	char *p, *end, *nul;
 	int ret;
 
-	msg = vgpio_msg_alloc(VGPIO_MSG_GET_LINE_NAMES, 0, 0);
+	msg = vgpio_msg_alloc(VIRTIO_GPIO_MSG_GET_NAMES, 0, 0);
 	if (!msg)
 		return;
 	msg->resp = kzalloc(size + 1, GFP_KERNEL | __GFP_NOWARN);
@@ -1339,7 +1341,7 @@ static int vgpio_read_directions(struct virtio_gpio *vgpio)
 	for (first = 0; !ret && first < vgpio->ngpio; first += n) {
 		n = min_t(unsigned int, VGPIO_DIR_BATCH, vgpio->ngpio - first);
 		for (i = 0; i < n; i++) {
-			msgs[i] = vgpio_msg_alloc(VGPIO_MSG_GET_DIRECTION,
+			msgs[i] = vgpio_msg_alloc(VIRTIO_GPIO_MSG_GET_DIRECTION,
 						  first + i, 0);
 			if (!msgs[i])
 				ret = -ENOMEM;
@@ -1460,8 +1462,8 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 	u16 ngpio;
 	int ret;
 
-	virtio_cread_le(vdev, struct vgpio_config, ngpio, &ngpio);
-	virtio_cread_le(vdev, struct vgpio_config, gpio_names_size, &names_size);
+	virtio_cread_le(vdev, struct virtio_gpio_config, ngpio, &ngpio);
+	virtio_cread_le(vdev, struct virtio_gpio_config, gpio_names_size, &names_size);
 
 	if (!ngpio) {
 		dev_err(dev, "the device has no GPIO lines\n");
@@ -1481,7 +1483,7 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 
 	vgpio->vdev = vdev;
 	vgpio->ngpio = ngpio;
-	vgpio->has_irq = virtio_has_feature(vdev, VGPIO_F_IRQ);
+	vgpio->has_irq = virtio_has_feature(vdev, VIRTIO_GPIO_F_IRQ);
 	spin_lock_init(&vgpio->req_lock);
 	init_waitqueue_head(&vgpio->space_wq);
 	INIT_LIST_HEAD(&vgpio->inflight);
@@ -1597,10 +1599,10 @@ static int virtio_gpio_restore(struct virtio_device *vdev)
 	for (i = 0; i < vgpio->ngpio; i++) {
 		line = &vgpio->lines[i];
 		ret = 0;
-		if (line->dir == VGPIO_DIRECTION_OUT)
+		if (line->dir == VIRTIO_GPIO_DIRECTION_OUT)
 			ret = virtio_gpio_direction_output(&vgpio->gc, i,
 							   line->val);
-		else if (line->dir == VGPIO_DIRECTION_IN)
+		else if (line->dir == VIRTIO_GPIO_DIRECTION_IN)
 			ret = virtio_gpio_direction_input(&vgpio->gc, i);
 		if (ret)
 			dev_warn(&vdev->dev, "line %u: state not restored: %d\n",
@@ -1624,7 +1626,7 @@ static const struct virtio_device_id id_table[] = {
 MODULE_DEVICE_TABLE(virtio, id_table);
 
 static const unsigned int features[] = {
-	VGPIO_F_IRQ,
+	VIRTIO_GPIO_F_IRQ,
 };
 
 static struct virtio_driver virtio_gpio_driver = {

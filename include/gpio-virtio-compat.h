@@ -28,11 +28,6 @@
 #include <linux/timer.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
-#include <uapi/linux/virtio_ids.h>
-
-#ifndef VIRTIO_ID_GPIO
-#define VIRTIO_ID_GPIO			41
-#endif
 
 #ifndef kzalloc_obj
 #define kzalloc_obj(obj, gfp)		kzalloc(sizeof(obj), gfp)
