@@ -46,6 +46,18 @@ suite_meta() {
 	sed -n "s/^# $2: //p" "$1" | head -n 1
 }
 
+# last_step CONSOLE: the check the guest was in (its last GV-STEP line, and
+# the last result after it), for a boot that ran out of time
+last_step() {
+	tr -d '\r' < "$1" | awk '
+		/^GV-STEP: / { step = substr($0, 10); res = "" }
+		/^GV: / { res = $0 }
+		END {
+			if (step == "") step = "(no step started)"
+			printf "%s%s", step, res == "" ? "" : " (last result: " res ")"
+		}'
+}
+
 # run_boot KERNEL DRIVER SUITE: one guest boot with the suite's simulator(s)
 run_boot() {
 	local k=$1 drv=$2 suite=$3 file=$top/tests/guest/$3.sh
@@ -98,7 +110,14 @@ run_boot() {
 		-kernel "$KIMAGE" -initrd "$INITRD" \
 		-append "console=ttyS0 loglevel=5 panic=-1 gv.test=$suite gv.driver=$drv gv.debug=$KDEBUG" \
 		> "$w/qemu.log" 2>&1 &
-	local qpid=$! elapsed=0 why=
+	local qpid=$! why= gv_lines=0 cur killed_at= t0=$SECONDS last=$SECONDS
+	# Bounds from progress: the boot fails when the guest has printed no
+	# GV line (a step, a result, a log line) for $stall seconds, or when it
+	# runs past the hard limit; a slow guest that keeps making progress is
+	# not failed for its speed. Both are measured in wall-clock seconds.
+	local stall=$(( ${BOOT_STALL:-120} * TIMEOUT_SCALE ))
+	[ "$KDEBUG" = 1 ] && stall=$((stall * 2))
+	local hard=$((limit * 3))
 	while running "$qpid"; do
 		for ((i = 0; i < ndev; i++)); do
 			# A simulator leaves on its own when QEMU closes the
@@ -107,21 +126,45 @@ run_boot() {
 				why="the simulator died during the boot (device $i); see $w/sim$i.log"
 			fi
 		done
-		if [ -n "${KILL_SIM_AFTER:-}" ] && [ "$elapsed" -ge $((KILL_SIM_AFTER * 10)) ]; then
-			kill -9 "${spids[0]}" 2>/dev/null
+		cur=$(grep -c '^GV' "$w/console.log" 2>/dev/null)
+		if [ "${cur:-0}" != "$gv_lines" ]; then
+			gv_lines=${cur:-0}
+			last=$SECONDS
 		fi
-		[ $elapsed -ge $((limit * 10)) ] && why="the guest did not finish within ${limit}s"
+		# The harness self-test: kill the simulator once the guest has
+		# reached the given GV line (the driver is loaded and traffic is
+		# running), not after a fixed time.
+		if [ -n "${KILL_SIM_ON:-}" ] && [ -z "$killed_at" ] &&
+			grep -q "$KILL_SIM_ON" "$w/console.log" 2>/dev/null; then
+			kill -9 "${spids[0]}" 2>/dev/null
+			killed_at=$SECONDS
+		fi
+		[ $((SECONDS - last)) -ge "$stall" ] &&
+			why="the guest made no progress for ${stall}s in: $(last_step "$w/console.log")"
+		[ $((SECONDS - t0)) -ge "$hard" ] &&
+			why="the guest did not finish within ${hard}s; it was in: $(last_step "$w/console.log")"
 		if [ -n "$why" ]; then
 			kill "$qpid" 2>/dev/null
 			sleep 1
 			kill -9 "$qpid" 2>/dev/null
 			break
 		fi
-		sleep 0.1
-		elapsed=$((elapsed + 1))
+		sleep 0.2
 	done
 	wait "$qpid"
-	local qrc=$?
+	local qrc=$? src
+	# A simulator that is gone has its exit status collected here: one
+	# that failed (exit 1, or killed) while QEMU ended on its own without
+	# finishing the suite is why QEMU ended (QEMU aborts in some states
+	# when its back end dies). Name that rather than an exit status.
+	for ((i = 0; i < ndev; i++)); do
+		running "${spids[$i]}" && continue
+		wait "${spids[$i]}"
+		src=$?
+		if [ -z "$why" ] && [ "$src" != 0 ] && ! grep -q '^GV-END' "$w/console.log"; then
+			why="the simulator died during the boot (device $i, exit status $src) and QEMU exited with status $qrc; see $w/sim$i.log, $w/qemu.log"
+		fi
+	done
 	kill "${spids[@]}" 2>/dev/null
 	wait "${spids[@]}" 2>/dev/null
 
@@ -140,7 +183,11 @@ run_boot() {
 	if [ -n "$why" ]; then
 		tap notok "$tag boot completed" "$why" "console: $w/console.log" \
 			"$(tr -d '\r' < "$w/console.log" | grep -v '^GV-LOG' | tail -n 5)"
+		echo "GV-HOST: $why" >> "$w/console.log"
 		LAST_BOOT_WHY=$why
+		# For the harness self-test: how long the failure took to show
+		# after the simulator was killed.
+		[ -n "$killed_at" ] && LAST_BOOT_KILL_DELAY=$((SECONDS - killed_at))
 	elif [ $qrc != 33 ] || ! grep -q '^GV-END rc=0' "$w/console.log"; then
 		tap notok "$tag boot completed with every test passed" "QEMU exit status $qrc" \
 			"console: $w/console.log" "$(grep -E 'GV-END|GV-INIT' "$w/console.log" | head -n 3)"

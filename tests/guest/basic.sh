@@ -10,19 +10,6 @@ N=32
 check "load the $GV_driver driver" gv_load || finish
 chip=$(gv_chip)
 
-# wait_out LINE VALUE: the simulator sees LINE driven as output at VALUE
-wait_out() {
-	i=0
-	while [ $i -lt 50 ]; do
-		r=$(hctl get "$1") || return 1
-		[ "$(field dir "$r")" = out ] && [ "$(field value "$r")" = "$2" ] && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	echo "line $1: $r" >&2
-	return 1
-}
-
 for gen in 1 2; do
 	use_gen $gen
 	t="gpiod$gen:"

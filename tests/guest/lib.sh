@@ -8,6 +8,11 @@ XFAIL_REASON=
 
 say() { echo "GV-LOG: $*"; }
 
+# step DESCRIPTION: what the suite does next. The host counts GV lines as
+# the guest's progress, and names the last step when a boot runs out of
+# time; long loops call it (or say) now and then.
+step() { echo "GV-STEP: $*"; }
+
 # Report one result. A failure after xfail_peer (with the in-tree driver) is
 # the peer's known gap: it is reported by name as a TODO, not hidden.
 report() {	# report 0|1 DESCRIPTION [DETAIL]
@@ -35,6 +40,7 @@ xfail_peer() {
 check() {	# check DESCRIPTION COMMAND...: pass when the command succeeds
 	d=$1
 	shift
+	step "$d"
 	if out=$("$@" 2>&1); then
 		report 0 "$d"
 	else
@@ -42,11 +48,11 @@ check() {	# check DESCRIPTION COMMAND...: pass when the command succeeds
 	fi
 }
 
-expect_eq() {	# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() {	# expect_eq DESCRIPTION EXPECTED ACTUAL [DETAIL]
 	if [ "$2" = "$3" ]; then
 		report 0 "$1"
 	else
-		report 1 "$1" "expected '$2', got '$3'"
+		report 1 "$1" "expected '$2', got '$3'${4:+; $4}"
 	fi
 }
 
@@ -190,6 +196,19 @@ gv_chip() {
 	return 1
 }
 
+# wait_out LINE VALUE: the simulator sees LINE driven as output at VALUE
+wait_out() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		_r=$(hctl get "$1") || return 1
+		[ "$(field dir "$_r")" = out ] && [ "$(field value "$_r")" = "$2" ] && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	echo "line $1 not driven at $2: $_r" >&2
+	return 1
+}
+
 wait_chip() {
 	i=0
 	while [ $i -lt 100 ]; do
@@ -241,15 +260,89 @@ g_mon() {
 	c=$1 e=$2 n=$3
 	shift 3
 	if [ "$GEN" = 1 ]; then
-		# libgpiod 1.6 takes no option after the chip name.
+		# libgpiod 1.6 takes no option after the chip name; -b: line
+		# buffered, so what it printed is not lost if it is killed.
 		case "$e" in
-		rising) gpiomon -r -n "$n" -F '%o %e' "$c" "$@" ;;
-		falling) gpiomon -f -n "$n" -F '%o %e' "$c" "$@" ;;
-		*) gpiomon -n "$n" -F '%o %e' "$c" "$@" ;;
+		rising) gpiomon -b -r -n "$n" -F '%o %e' "$c" "$@" ;;
+		falling) gpiomon -b -f -n "$n" -F '%o %e' "$c" "$@" ;;
+		*) gpiomon -b -n "$n" -F '%o %e' "$c" "$@" ;;
 		esac | sed -e 's/ 1$/ rising/' -e 's/ 0$/ falling/'
 	else
 		gpiomon -n "$n" -e "$e" -F '%o %E' -c "$c" "$@"
 	fi
+}
+
+# exec_mon CHIP EDGES N LINE: become gpiomon waiting for N events, writing
+# them straight to stdout (no pipe: nothing waits in a pipe buffer, its
+# output can be counted while it runs, and $! of "(exec_mon ...) &" is
+# gpiomon itself). Call it in a subshell only. libgpiod 1.6 prints "L 1" for
+# a rising edge, "L 0" for a falling one; 2.x "L rising", "L falling".
+exec_mon() {
+	c=$1 e=$2 n=$3
+	shift 3
+	if [ "$GEN" = 1 ]; then
+		case "$e" in
+		rising) exec gpiomon -b -r -n "$n" -F '%o %e' "$c" "$@" ;;
+		falling) exec gpiomon -b -f -n "$n" -F '%o %e' "$c" "$@" ;;
+		*) exec gpiomon -b -n "$n" -F '%o %e' "$c" "$@" ;;
+		esac
+	fi
+	exec gpiomon -n "$n" -e "$e" -F '%o %E' -c "$c" "$@"
+}
+
+# irq_row CONSUMER: the interrupt count of CONSUMER's row in
+# /proc/interrupts (summed over the CPUs), or - when there is none
+irq_row() {
+	awk -v c="$1" 'index($0, c) {
+		n = 0
+		for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i
+		print n; found = 1; exit
+	} END { if (!found) print "-" }' /proc/interrupts
+}
+
+# lines_of FILE: the number of lines in FILE (0 when it does not exist)
+lines_of() {
+	if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi
+}
+
+# wait_lines FILE N STALL: wait until FILE has N lines; fail when it has
+# not grown for STALL seconds (a stall: slowness alone never fails it)
+wait_lines() {
+	_have=$(lines_of "$1")
+	_last=$_have
+	_t=$(date +%s)
+	while [ "$_have" -lt "$2" ]; do
+		sleep 0.05
+		_have=$(lines_of "$1")
+		if [ "$_have" != "$_last" ]; then
+			_last=$_have
+			_t=$(date +%s)
+		elif [ $(( $(date +%s) - _t )) -ge "$3" ]; then
+			return 1
+		fi
+	done
+	return 0
+}
+
+# pulse_paced LINE N PERIOD_US FILE PER_PULSE STALL: N pulses on LINE's input,
+# in batches that fit gpiolib-cdev's 16-event FIFO, each batch sent only
+# once the reader has written every event so far to FILE (PER_PULSE events
+# per pulse). Non-zero, with the counts on stderr, when the reader stalls.
+pulse_paced() {
+	_l=$1 _n=$2 _p=$3 _f=$4 _e=$5 _s=$6
+	_b=$((16 / _e))
+	_sent=0
+	while [ "$_sent" -lt "$_n" ]; do
+		_k=$((_n - _sent))
+		[ "$_k" -gt "$_b" ] && _k=$_b
+		HCTL_TIMEOUT=120 hctl pulse "$_l" "$_k" "$_p" >/dev/null || return 1
+		_sent=$((_sent + _k))
+		if ! wait_lines "$_f" $((_sent * _e)) "$_s"; then
+			echo "the reader stalled: it wrote $(lines_of "$_f") of $((_sent * _e)) events" \
+				"after ${_s}s without progress" >&2
+			return 1
+		fi
+	done
 }
 
 # Wait until a line is requested by a consumer (gpiomon started listening).
