@@ -3,7 +3,10 @@
 # Build the 7.2 debug guest kernel (KASAN, lockdep, kmemleak, ...) from
 # Debian unstable's linux-source-7.2 and write $CACHE/kernels/7.2.env.
 #
-# Usage: scripts/build-debug-kernel.sh
+# Usage: scripts/build-debug-kernel.sh [--resolve]
+#
+# --resolve only prints the source package (name=version) a build would use
+# now, and builds nothing.
 #
 # The source package is fetched with apt-get download through a private apt
 # state directory ($CACHE/apt-unstable): unstable is never added to the
@@ -14,6 +17,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+RESOLVE=0
+[ "${1:-}" = --resolve ] && RESOLVE=1
 VER=7.2
 SRCPKG=linux-source-$VER
 FRAGMENT=$REPO/scripts/debug-kernel.fragment
@@ -24,8 +29,8 @@ ENVF=$CACHE/kernels/$VER.env
 [ -f "$FRAGMENT" ] || die "$FRAGMENT not found"
 [ -f "$EXTRA" ] || die "$EXTRA not found"
 mkdir -p "$OUT"
-exec 8>"$OUT/.lock"
-flock 8
+# A resolve does not wait for a build that holds the lock.
+[ $RESOLVE = 1 ] || { exec 8>"$OUT/.lock"; flock 8; }
 
 # Private apt state: only unstable, nothing of the machine's state.
 APTD=$CACHE/apt-unstable
@@ -68,6 +73,10 @@ srcver=$(apt_candidate "$SRCPKG" "${APTOPT[@]}")
 if [ -z "$srcver" ]; then
 	others=$(apt-cache "${APTOPT[@]}" pkgnames linux-source-7. | sort -V | tr '\n' ' ')
 	die "Debian unstable has no $SRCPKG${others:+ (it has: $others)}"
+fi
+if [ $RESOLVE = 1 ]; then
+	echo "$SRCPKG=$srcver (Debian unstable, built with scripts/debug-kernel.fragment)"
+	exit 0
 fi
 log "$SRCPKG $srcver"
 
@@ -151,5 +160,6 @@ fi
 KSRC=$CACHE/src/$VER/$SRCPKG
 [ -d "$KSRC" ] || die "$KSRC missing"
 write_env "$ENVF" KVER="$VER" KRELEASE="$KRELEASE" KIMAGE="$BUILD/arch/x86/boot/bzImage" \
-	KMODROOT="$OUT/root/lib/modules/$KRELEASE" KDIR="$BUILD" KSRC="$KSRC" KDEBUG=1
+	KMODROOT="$OUT/root/lib/modules/$KRELEASE" KDIR="$BUILD" KSRC="$KSRC" KDEBUG=1 \
+	KPKGS="$SRCPKG=$srcver"
 log "kernel $VER: ready ($ENVF)"

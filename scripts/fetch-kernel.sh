@@ -3,6 +3,11 @@
 # Make a guest kernel ready and describe it in $CACHE/kernels/VER.env.
 #
 # Usage: scripts/fetch-kernel.sh VER     (VER: 6.1, 6.12 or 7.2)
+#        scripts/fetch-kernel.sh --resolve VER
+#
+# --resolve only prints the Debian packages (name=version) the kernel would
+# come from now, on one line, and changes nothing. The env file records the
+# packages a prepared kernel came from (KPKGS).
 #
 # 6.1 and 6.12 come from Debian 12 (bookworm, -security, -backports): the
 # newest ABI whose headers and unsigned image both exist, resolved now. The
@@ -17,6 +22,11 @@ usage() {
 	exit 2
 }
 
+RESOLVE=0
+if [ "${1:-}" = --resolve ]; then
+	RESOLVE=1
+	shift
+fi
 [ $# = 1 ] || usage
 VER=$1
 case $VER in
@@ -32,6 +42,37 @@ case $VER in
 	usage
 	;;
 esac
+
+# resolve_release: the newest ABI whose headers and unsigned image both exist
+resolve_release() {
+	local hdr rel
+	for hdr in $(apt-cache pkgnames "linux-headers-$VER" | grep -E "$hdr_re" | sort -rV); do
+		rel=${hdr#linux-headers-}
+		[ -n "$(apt_candidate "$hdr")" ] || continue
+		[ -n "$(apt_candidate "linux-image-$rel-unsigned")" ] || continue
+		echo "$rel"
+		return
+	done
+}
+
+# pkgs_of RELEASE: the packages of a Debian kernel, name=version
+pkgs_of() {
+	local p out=
+	for p in "linux-image-$1-unsigned" "linux-headers-$1" "linux-source-$VER"; do
+		out="$out $p=$(apt_candidate "$p")"
+	done
+	echo "${out# }"
+}
+
+if [ $RESOLVE = 1 ]; then
+	if [ "$VER" = 7.2 ]; then
+		exec "$REPO/scripts/build-debug-kernel.sh" --resolve
+	fi
+	rel=$(resolve_release)
+	[ -n "$rel" ] || die "no linux-headers-$VER...-amd64 with a matching image found by apt-cache"
+	pkgs_of "$rel"
+	exit 0
+fi
 
 ENVF=$CACHE/kernels/$VER.env
 mkdir -p "$CACHE/kernels"
@@ -50,14 +91,7 @@ if [ "$VER" = 7.2 ]; then
 fi
 
 # Newest ABI first: the first headers package with a matching unsigned image.
-KRELEASE=
-for hdr in $(apt-cache pkgnames "linux-headers-$VER" | grep -E "$hdr_re" | sort -rV); do
-	rel=${hdr#linux-headers-}
-	[ -n "$(apt_candidate "$hdr")" ] || continue
-	[ -n "$(apt_candidate "linux-image-$rel-unsigned")" ] || continue
-	KRELEASE=$rel
-	break
-done
+KRELEASE=$(resolve_release)
 [ -n "$KRELEASE" ] || die "no linux-headers-$VER...-amd64 with a matching" \
 	"linux-image-...-amd64-unsigned found by apt-cache" \
 	"(run scripts/install-deps.sh, which adds bookworm-backports and runs apt-get update)"
@@ -121,5 +155,6 @@ fi
 KSRC=$(extract_source "$tarball" "$CACHE/src/$VER" "$srcver")
 
 write_env "$ENVF" KVER="$VER" KRELEASE="$KRELEASE" KIMAGE="$KIMAGE" \
-	KMODROOT="$KMODROOT" KDIR="$KDIR" KSRC="$KSRC" KDEBUG=0
+	KMODROOT="$KMODROOT" KDIR="$KDIR" KSRC="$KSRC" KDEBUG=0 \
+	KPKGS="$IMGPKG=$imgver linux-headers-$KRELEASE=$(installed_version "linux-headers-$KRELEASE") $SRCPKG=$srcver"
 log "kernel $VER: ready ($ENVF)"

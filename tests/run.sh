@@ -12,6 +12,8 @@
 #   PEER_KERNELS="6.1 6.12"   with DRIVER=all, the kernels the in-tree peer runs on
 #   TIMEOUT_SCALE=1           multiply every boot's time limit
 #   JOBS=$(nproc)             guests booted at once
+#   PACKAGING=1               0 skips the packaging tests (they use the
+#                             machine's DKMS tree: one run at a time)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +28,13 @@ QEMU=${QEMU:-qemu-system-x86_64}
 RUNS=$CACHE/runs${RUN_TAG:+-$RUN_TAG}
 SIM=$top/tests/sim/vgpio-sim
 
+# apt_candidate_of PKG [APT-OPTIONS]: the version apt would install
+apt_candidate_of() {
+	local pkg=$1
+	shift
+	apt-cache "$@" policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }'
+}
+
 case "$DRIVER" in
 all) DRIVERS="ours intree" ;;
 ours|intree) DRIVERS=$DRIVER ;;
@@ -38,7 +47,23 @@ esac
 echo "TAP version 13"
 note "kernels: $KERNELS; drivers: $DRIVERS; $(${QEMU} --version | head -n 1)"
 
-mkdir -p "$CACHE" || die "cannot create $CACHE"
+mkdir -p "$CACHE" "$RUNS" || die "cannot create $CACHE"
+# What this run is made of, so a failure can be tied to an upload: the
+# packages each kernel comes from now (the prepared kernels' own record is
+# added to the same file when they are ready).
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "host: $(uname -sr), $(nproc) CPUs, $(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "qemu: $(${QEMU} --version | head -n 1)"
+	for k in $KERNELS; do
+		echo "kernel $k: $("$top/scripts/fetch-kernel.sh" --resolve "$k" 2>&1 | tail -n 1)"
+	done
+	for p in busybox-static gpiod libgpiod2; do
+		echo "$p: $(apt_candidate_of "$p")"
+	done
+	echo "gpiod (backports): $(apt_candidate_of gpiod -t bookworm-backports)"
+} > "$RUNS/versions.txt" 2>&1
+while IFS= read -r line; do note "$line"; done < "$RUNS/versions.txt"
 if make -s -C "$top/tests/sim" > "$CACHE/sim-build.log" 2>&1; then
 	tap ok "simulator builds"
 else
@@ -78,7 +103,8 @@ fi
 
 # Packaging: DKMS against the Debian headers and the .deb (before the boots,
 # which load the DKMS-built module).
-if [[ " $DRIVERS " == *" ours "* ]] && [ -x "$top/tests/packaging.sh" ]; then
+if [[ " $DRIVERS " == *" ours "* ]] && [ -x "$top/tests/packaging.sh" ] &&
+	[ "${PACKAGING:-1}" != 0 ]; then
 	while IFS= read -r line; do
 		case "$line" in
 		"ok - "*) tap ok "packaging: ${line#ok - }" ;;
@@ -242,6 +268,11 @@ done
 wait "${wpids[@]}" 2>/dev/null
 trap - EXIT
 
+for k in $KERNELS; do
+	f=$CACHE/kernels/$k.env
+	[ -f "$f" ] && echo "kernel $k used: $(. "$f"; echo "$KRELEASE, ${KPKGS:-packages not recorded (prepared by an older checkout)}")"
+done >> "$RUNS/versions.txt"
+note "versions: $RUNS/versions.txt"
 note "expected failures of the peer (TODO): $todo"
 note "time: $(( $(date +%s) - start_time ))s"
 echo "$passed passed, $failed failed"
