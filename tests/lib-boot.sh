@@ -4,6 +4,8 @@
 # guest and reads its results. Sourced by tests/run.sh and scripts/bench.sh;
 # expects top, CACHE, QEMU, SIM, RUNS, TIMEOUT_SCALE, and per kernel the
 # variables of its env file plus INITRD.
+# BOOT_APPEND, when set, is added to the guest kernel's command line (the
+# benchmark passes its settings as gv.* arguments this way).
 # shellcheck shell=bash
 
 n=0 passed=0 failed=0 todo=0
@@ -108,7 +110,7 @@ run_boot() {
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		"${qargs[@]}" \
 		-kernel "$KIMAGE" -initrd "$INITRD" \
-		-append "console=ttyS0 loglevel=5 panic=-1 gv.test=$suite gv.driver=$drv gv.debug=$KDEBUG" \
+		-append "console=ttyS0 loglevel=5 panic=-1 gv.test=$suite gv.driver=$drv gv.debug=$KDEBUG${BOOT_APPEND:+ $BOOT_APPEND}" \
 		> "$w/qemu.log" 2>&1 &
 	local qpid=$! why= gv_lines=0 cur killed_at= t0=$SECONDS last=$SECONDS
 	# Bounds from progress: the boot fails when the guest has printed no
