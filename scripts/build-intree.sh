@@ -10,16 +10,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# = 2 ] || { echo "usage: $0 6.1|6.12|7.2 OUTDIR" >&2; exit 2; }
+[ $# = 2 ] || { echo "usage: $0 KERNEL OUTDIR" >&2; exit 2; }
 VER=$1
 OUTDIR=$2
-ENVF=$CACHE/kernels/$VER.env
-[ -f "$ENVF" ] || die "$ENVF missing: run scripts/fetch-kernel.sh $VER first"
-# shellcheck disable=SC1090
-. "$ENVF"
+load_kernel_env "$VER"
 SRC=$KSRC/drivers/gpio/gpio-virtio.c
 [ -f "$SRC" ] || die "in-tree driver source $SRC not found"
-[ -f "$KDIR/Makefile" ] || die "KDIR $KDIR has no Makefile"
 
 B=$CACHE/build/$VER/intree
 rm -rf "$B"
@@ -29,7 +25,7 @@ cat >"$B/Kbuild" <<'KBUILD'
 obj-m += gpio-virtio-intree.o
 gpio-virtio-intree-y := gpio-virtio.o
 KBUILD
-if ! make -C "$KDIR" M="$B" modules >"$B/build.log" 2>&1; then
+if ! make -C "$KDIR" M="$B" ${KMAKE[@]+"${KMAKE[@]}"} modules >"$B/build.log" 2>&1; then
 	cat "$B/build.log" >&2
 	die "building the in-tree driver for $VER failed"
 fi

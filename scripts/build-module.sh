@@ -13,7 +13,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 2 ] || { echo "usage: $0 6.1|6.12|7.2 OUTDIR [MAKE-ARGS...]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 KERNEL OUTDIR [MAKE-ARGS...]" >&2; exit 2; }
 VER=$1
 OUTDIR=$2
 shift 2
@@ -28,7 +28,7 @@ rm -rf "$B"
 mkdir -p "$B"
 cp "$REPO/gpio-virtio.c" "$REPO/Kbuild" "$REPO/Kconfig" "$B/"
 cp -r "$REPO/include" "$B/"
-if ! make -C "$KDIR" M="$B" "$@" modules >"$B/build.log" 2>&1; then
+if ! make -C "$KDIR" M="$B" ${KMAKE[@]+"${KMAKE[@]}"} "$@" modules >"$B/build.log" 2>&1; then
 	cat "$B/build.log" >&2
 	die "building gpio-virtio.ko for $VER failed"
 fi

@@ -12,7 +12,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 2 ] || { echo "usage: $0 6.1|6.12|7.2 OUTDIR [MAKE-ARGS...]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 KERNEL OUTDIR [MAKE-ARGS...]" >&2; exit 2; }
 VER=$1
 OUTDIR=$2
 shift 2
@@ -31,7 +31,7 @@ for d in "$REPO"/tests/modules/*/; do
 	name=$(basename "$d")
 	B=$SRCROOT/$name
 	cp -r "$d" "$B"
-	if ! make -C "$KDIR" M="$B" "$@" modules >"$B/build.log" 2>&1; then
+	if ! make -C "$KDIR" M="$B" ${KMAKE[@]+"${KMAKE[@]}"} "$@" modules >"$B/build.log" 2>&1; then
 		cat "$B/build.log" >&2
 		die "building test module $name for $VER failed"
 	fi

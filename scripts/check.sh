@@ -7,13 +7,14 @@
 #     newest checkpatch available
 #
 # Usage: scripts/check.sh [VER...]
-#   VER: 6.1, 6.12, 7.2 (a $CACHE/kernels/VER.env must exist). Default:
+#   VER: 6.1, 6.12, 7.2, 6.12-arm64, 6.1-arm64 (a $CACHE/kernels/VER.env
+#   must exist; arm64 is cross-built, sparse included). Default:
 #   every kernel with an env file, else the /usr/src/linux-headers-* trees.
 # Exits non-zero on any finding; ends with a summary.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-declare -A KDIRS=() KSRCS=()
+declare -A KDIRS=() KSRCS=() KMAKES=()
 targets=()
 
 if [ $# -gt 0 ]; then
@@ -35,6 +36,8 @@ for v in "${targets[@]}"; do
 	KDIRS[$v]=$(. "$CACHE/kernels/$v.env" && echo "$KDIR")
 	# shellcheck disable=SC1090
 	KSRCS[$v]=$(. "$CACHE/kernels/$v.env" && echo "${KSRC:-}")
+	# shellcheck disable=SC1090
+	KMAKES[$v]=$(. "$CACHE/kernels/$v.env" && echo "${KMAKEARGS:-}")
 done
 
 if [ ${#targets[@]} = 0 ]; then
@@ -94,7 +97,9 @@ build_check() {
 	cp "$REPO/gpio-virtio.c" "$REPO/Kbuild" "$REPO/Kconfig" "$b/"
 	cp -r "$REPO/include" "$b/"
 	log=$b/build.log
-	if ! make -C "${KDIRS[$v]}" M="$b" "$@" modules >"$log" 2>&1; then
+	local -a cross=()
+	read -r -a cross <<<"${KMAKES[$v]:-}"
+	if ! make -C "${KDIRS[$v]}" M="$b" ${cross[@]+"${cross[@]}"} "$@" modules >"$log" 2>&1; then
 		cat "$log"
 		summary+=("FAIL $v $label: build failed ($log)")
 		fail=1

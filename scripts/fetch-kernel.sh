@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Make a guest kernel ready and describe it in $CACHE/kernels/VER.env.
 #
-# Usage: scripts/fetch-kernel.sh VER     (VER: 6.1, 6.12 or 7.2)
+# Usage: scripts/fetch-kernel.sh VER     (VER: 6.1, 6.12, 7.2, 6.1-arm64 or
+#                                          6.12-arm64)
 #        scripts/fetch-kernel.sh --resolve VER
 #
 # --resolve only prints the Debian packages (name=version) the kernel would
@@ -13,12 +14,25 @@
 # newest ABI whose headers and unsigned image both exist, resolved now. The
 # headers are installed with apt-get; the image is only downloaded and
 # unpacked under the cache. 7.2 is built by scripts/build-debug-kernel.sh.
+#
+# 6.1-arm64 and 6.12-arm64 are Debian's arm64 kernels of the same series,
+# for guests of qemu-system-aarch64: the image, the headers and the common
+# headers are fetched with apt-get download through a private apt state
+# (lib.sh: apt64; arm64 is never added to the machine's architectures) and
+# unpacked under $CACHE/kernels/VER/. The headers are made usable there:
+# their Makefile includes the common headers' Makefile by absolute path
+# (rewritten to the unpacked copy) and their scripts and tools are relative
+# links into /usr/lib/linux-kbuild-*, which the host's own (amd64)
+# linux-kbuild package provides, installed with apt-get when missing.
+# Modules are cross-built with KMAKEARGS (ARCH=arm64
+# CROSS_COMPILE=aarch64-linux-gnu-), recorded in the env file with
+# KARCH=arm64.
 # Set FORCE=1 to resolve again even when the .env file is valid.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "usage: $0 6.1|6.12|7.2" >&2
+	echo "usage: $0 6.1|6.12|7.2|6.1-arm64|6.12-arm64" >&2
 	exit 2
 }
 
@@ -29,12 +43,17 @@ if [ "${1:-}" = --resolve ]; then
 fi
 [ $# = 1 ] || usage
 VER=$1
+ARCH=amd64
 case $VER in
-6.1)
-	hdr_re='^linux-headers-6\.1\.0-[0-9]+-amd64$'
+*-arm64) ARCH=arm64 ;;
+esac
+SERIES=${VER%-arm64}
+case $VER in
+6.1|6.1-arm64)
+	hdr_re="^linux-headers-6\\.1\\.0-[0-9]+-$ARCH\$"
 	;;
-6.12)
-	hdr_re='^linux-headers-6\.12\.[0-9]+\+deb12(\.[0-9]+)?-amd64$'
+6.12|6.12-arm64)
+	hdr_re="^linux-headers-6\\.12\\.[0-9]+\\+deb12(\\.[0-9]+)?-$ARCH\$"
 	;;
 7.2)
 	;;
@@ -43,13 +62,23 @@ case $VER in
 	;;
 esac
 
+# APTOPT: the apt options of the architecture's package lists (none for
+# the machine's own)
+APTOPT=()
+if [ "$ARCH" = arm64 ]; then
+	apt64_update
+	apt64_opts
+	APTOPT=("${APT64[@]}")
+fi
+
 # resolve_release: the newest ABI whose headers and unsigned image both exist
 resolve_release() {
 	local hdr rel
-	for hdr in $(apt-cache pkgnames "linux-headers-$VER" | grep -E "$hdr_re" | sort -rV); do
+	for hdr in $(apt-cache "${APTOPT[@]}" pkgnames "linux-headers-$SERIES" |
+		grep -E "$hdr_re" | sort -rV); do
 		rel=${hdr#linux-headers-}
-		[ -n "$(apt_candidate "$hdr")" ] || continue
-		[ -n "$(apt_candidate "linux-image-$rel-unsigned")" ] || continue
+		[ -n "$(apt_candidate "$hdr" "${APTOPT[@]}")" ] || continue
+		[ -n "$(apt_candidate "linux-image-$rel-unsigned" "${APTOPT[@]}")" ] || continue
 		echo "$rel"
 		return
 	done
@@ -58,10 +87,15 @@ resolve_release() {
 # pkgs_of RELEASE: the packages of a Debian kernel, name=version
 pkgs_of() {
 	local p out=
-	for p in "linux-image-$1-unsigned" "linux-headers-$1" "linux-source-$VER"; do
-		out="$out $p=$(apt_candidate "$p")"
+	for p in "linux-image-$1-unsigned" "linux-headers-$1"; do
+		out="$out $p=$(apt_candidate "$p" "${APTOPT[@]}")"
 	done
-	echo "${out# }"
+	if [ "$ARCH" = arm64 ]; then
+		p=linux-headers-${1%-arm64}-common
+		out="$out $p=$(apt_candidate "$p" "${APTOPT[@]}")"
+	fi
+	p=linux-source-$SERIES
+	echo "${out# } $p=$(apt_candidate "$p")"
 }
 
 if [ $RESOLVE = 1 ]; then
@@ -69,7 +103,7 @@ if [ $RESOLVE = 1 ]; then
 		exec "$REPO/scripts/build-debug-kernel.sh" --resolve
 	fi
 	rel=$(resolve_release)
-	[ -n "$rel" ] || die "no linux-headers-$VER...-amd64 with a matching image found by apt-cache"
+	[ -n "$rel" ] || die "no linux-headers-$SERIES...-$ARCH with a matching image found by apt-cache"
 	pkgs_of "$rel"
 	exit 0
 fi
@@ -92,8 +126,8 @@ fi
 
 # Newest ABI first: the first headers package with a matching unsigned image.
 KRELEASE=$(resolve_release)
-[ -n "$KRELEASE" ] || die "no linux-headers-$VER...-amd64 with a matching" \
-	"linux-image-...-amd64-unsigned found by apt-cache" \
+[ -n "$KRELEASE" ] || die "no linux-headers-$SERIES...-$ARCH with a matching" \
+	"linux-image-...-$ARCH-unsigned found by apt-cache" \
 	"(run scripts/install-deps.sh, which adds bookworm-backports and runs apt-get update)"
 IMGPKG=linux-image-$KRELEASE-unsigned
 log "kernel $VER: $KRELEASE"
@@ -102,6 +136,90 @@ installed_version() {
 	dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' "$1" 2>/dev/null |
 		awk '$1 == "ii" { print $2 }'
 }
+
+# source_tree: linux-source-SERIES's tarball, extracted once per package
+# version under $CACHE/src/SERIES (one tree for both architectures); sets
+# KSRC and srcver.
+source_tree() {
+	local srcpkg=linux-source-$SERIES tarball
+	srcver=$(apt_candidate "$srcpkg")
+	[ -n "$srcver" ] || die "apt-cache knows no $srcpkg"
+	if [ "$(installed_version "$srcpkg")" != "$srcver" ]; then
+		log "installing $srcpkg $srcver"
+		$APT_GET install -y -q --no-install-recommends "$srcpkg" >/dev/null ||
+			die "apt-get install $srcpkg failed"
+	fi
+	tarball=/usr/src/$srcpkg.tar.xz
+	[ -f "$tarball" ] || die "$tarball missing after installing $srcpkg"
+	KSRC=$(extract_source "$tarball" "$CACHE/src/$SERIES" "$srcver")
+}
+
+if [ "$ARCH" = arm64 ]; then
+	# Everything under $CACHE/kernels/VER: root/ the image and modules,
+	# hdr/ the headers as dpkg -x lays them out (usr/src/...).
+	D=$CACHE/kernels/$VER
+	COMMON=linux-headers-${KRELEASE%-arm64}-common
+	HDRPKG=linux-headers-$KRELEASE
+	imgver=$(apt_candidate "$IMGPKG" "${APTOPT[@]}")
+	hdrver=$(apt_candidate "$HDRPKG" "${APTOPT[@]}")
+	comver=$(apt_candidate "$COMMON" "${APTOPT[@]}")
+	[ -n "$comver" ] || die "apt-cache knows no $COMMON for arm64"
+	key="$IMGPKG=$imgver $HDRPKG=$hdrver $COMMON=$comver"
+	# The host tools: the amd64 linux-kbuild package the headers name
+	# (linux-kbuild-6.12.N+deb12, or linux-kbuild-6.1 for 6.1).
+	KBUILD=$(apt-cache "${APTOPT[@]}" show "$HDRPKG=$hdrver" 2>/dev/null |
+		sed -n 's/^Depends: //p' | tr ',' '\n' | sed -n 's/^ *\(linux-kbuild-[^ ]*\).*/\1/p' | head -n 1)
+	[ -n "$KBUILD" ] || die "cannot tell which linux-kbuild package $HDRPKG needs"
+	kbver=$(installed_version "$KBUILD")
+	if [ -z "$kbver" ] || { [ "$kbver" != "$hdrver" ] &&
+		[ "$(apt_candidate "$KBUILD")" = "$hdrver" ]; }; then
+		log "installing $KBUILD (host tools for the arm64 headers)"
+		$APT_GET install -y -q --no-install-recommends "$KBUILD" >/dev/null ||
+			die "apt-get install $KBUILD failed"
+		kbver=$(installed_version "$KBUILD")
+	fi
+	[ "$kbver" = "$hdrver" ] ||
+		log "warning: $KBUILD $kbver does not match $HDRPKG $hdrver"
+	if [ "$(cat "$D/.packages" 2>/dev/null)" != "$key" ] ||
+		[ ! -f "$D/root/boot/vmlinuz-$KRELEASE" ]; then
+		rm -rf "$D" && mkdir -p "$D/debs"
+		log "downloading $key"
+		# shellcheck disable=SC2086
+		(cd "$D/debs" && apt-get "${APTOPT[@]}" -q download $key >/dev/null) ||
+			die "apt-get download of the arm64 kernel packages failed"
+		dpkg -x "$D"/debs/"${IMGPKG}"_*.deb "$D/root"
+		if [ ! -d "$D/root/lib/modules" ] && [ -d "$D/root/usr/lib/modules" ]; then
+			ln -s usr/lib "$D/root/lib"
+		fi
+		depmod -b "$D/root" "$KRELEASE"
+		dpkg -x "$D"/debs/"${HDRPKG}"_*.deb "$D/hdr"
+		dpkg -x "$D"/debs/"${COMMON}"_*.deb "$D/hdr"
+		rm -rf "$D/debs"
+		echo "$key" >"$D/.packages"
+	fi
+	KDIR=$D/hdr/usr/src/$HDRPKG
+	# Made to work where it is: the common Makefile of the unpacked copy,
+	# the host's kbuild tools for the relative scripts and tools links.
+	sed -i "s|^include /usr/src/$COMMON/Makefile|include $D/hdr/usr/src/$COMMON/Makefile|" "$KDIR/Makefile"
+	grep -q "^include $D/hdr/" "$KDIR/Makefile" || die "unexpected $KDIR/Makefile: $(head -n 3 "$KDIR/Makefile")"
+	kb=$(readlink "$KDIR/scripts")
+	kb=${kb%/scripts}
+	kb=${kb##*/}
+	[ -d "/usr/lib/$kb" ] || die "/usr/lib/$kb missing ($KBUILD installed?)"
+	mkdir -p "$D/hdr/usr/lib"
+	ln -sfn "/usr/lib/$kb" "$D/hdr/usr/lib/$kb"
+	[ -f "$KDIR/scripts/Makefile.modpost" ] || die "$KDIR/scripts does not lead to the kbuild tools"
+	command -v aarch64-linux-gnu-gcc >/dev/null ||
+		die "aarch64-linux-gnu-gcc missing (run scripts/install-deps.sh)"
+	source_tree
+	write_env "$ENVF" KVER="$VER" KARCH=arm64 KRELEASE="$KRELEASE" \
+		KIMAGE="$D/root/boot/vmlinuz-$KRELEASE" KMODROOT="$D/root/lib/modules/$KRELEASE" \
+		KDIR="$KDIR" KSRC="$KSRC" KDEBUG=0 \
+		KMAKEARGS="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-" \
+		KPKGS="$key $KBUILD=$kbver (amd64) linux-source-$SERIES=$srcver"
+	log "kernel $VER: ready ($ENVF)"
+	exit 0
+fi
 
 # Headers: installed on the host (the external-module build needs them).
 if [ -z "$(installed_version "linux-headers-$KRELEASE")" ]; then
@@ -139,22 +257,12 @@ KMODROOT=$KROOT/lib/modules/$KRELEASE
 [ -d "$KMODROOT" ] || die "$KMODROOT missing in $IMGPKG"
 
 # Source: linux-source-VER's tarball, extracted once per package version.
-SRCPKG=linux-source-$VER
-srcver=$(apt_candidate "$SRCPKG")
-[ -n "$srcver" ] || die "apt-cache knows no $SRCPKG"
-if [ "$(installed_version "$SRCPKG")" != "$srcver" ]; then
-	log "installing $SRCPKG $srcver"
-	$APT_GET install -y -q --no-install-recommends "$SRCPKG" >/dev/null ||
-		die "apt-get install $SRCPKG failed"
-fi
-tarball=/usr/src/$SRCPKG.tar.xz
-[ -f "$tarball" ] || die "$tarball missing after installing $SRCPKG"
+source_tree
 if [ "${srcver%%-*}" != "${imgver%%-*}" ]; then
-	log "warning: $SRCPKG $srcver does not match $IMGPKG $imgver"
+	log "warning: linux-source-$SERIES $srcver does not match $IMGPKG $imgver"
 fi
-KSRC=$(extract_source "$tarball" "$CACHE/src/$VER" "$srcver")
 
 write_env "$ENVF" KVER="$VER" KRELEASE="$KRELEASE" KIMAGE="$KIMAGE" \
 	KMODROOT="$KMODROOT" KDIR="$KDIR" KSRC="$KSRC" KDEBUG=0 \
-	KPKGS="$IMGPKG=$imgver linux-headers-$KRELEASE=$(installed_version "linux-headers-$KRELEASE") $SRCPKG=$srcver"
+	KPKGS="$IMGPKG=$imgver linux-headers-$KRELEASE=$(installed_version "linux-headers-$KRELEASE") linux-source-$SERIES=$srcver"
 log "kernel $VER: ready ($ENVF)"

@@ -83,6 +83,57 @@ extract_source() {
 	echo "$dest/$top"
 }
 
+# Private apt state for arm64 packages, $CACHE/apt-arm64: the Debian
+# sources the machine's apt knows (bookworm, -updates, -security,
+# -backports, the same mirrors), with arm64 as the only architecture. The
+# machine's dpkg architectures and its own apt state are never touched.
+# apt64 get|cache ARGS...: apt-get or apt-cache on that state. The package
+# lists are brought up to date (apt-get update) when they are older than an
+# hour, so versions are resolved when a run starts, like the machine's.
+APT64_DIR=$CACHE/apt-arm64
+apt64_opts() {
+	APT64=(-o "Dir::State=$APT64_DIR/state" -o "Dir::State::Lists=$APT64_DIR/lists"
+		-o Dir::State::status=/dev/null -o "Dir::Cache=$APT64_DIR/cache"
+		-o "Dir::Etc::SourceList=$APT64_DIR/sources.list" -o Dir::Etc::SourceParts=-
+		-o Dir::Etc::Preferences=/dev/null -o "Dir::Etc::PreferencesParts=$APT64_DIR/preferences.d"
+		-o APT::Architecture=arm64 -o APT::Architectures=arm64
+		-o Acquire::Languages=none -o APT::Sandbox::User=root)
+}
+
+apt64_update() {
+	local stamp=$APT64_DIR/updated
+	apt64_opts
+	mkdir -p "$APT64_DIR/state" "$APT64_DIR/lists/partial" \
+		"$APT64_DIR/cache/archives/partial" "$APT64_DIR/preferences.d"
+	(
+		flock 7
+		if [ -f "$stamp" ] && [ -z "$(find "$stamp" -mmin +60)" ] &&
+			[ "$(cat "$APT64_DIR/sources.list" 2>/dev/null)" != "" ]; then
+			exit 0
+		fi
+		# The machine's Debian entries, as apt lists them (any format,
+		# any mirror); other vendors' repositories are left out.
+		apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT) $(ORIGIN)' \
+			'Created-By: Packages' 2>/dev/null |
+			awk '$4 ~ /^Debian/ && $2 ~ /^bookworm/ {
+				print "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] " $1 " " $2 " " $3
+			}' | sort -u >"$APT64_DIR/sources.list.tmp"
+		[ -s "$APT64_DIR/sources.list.tmp" ] ||
+			die "the machine's apt has no Debian bookworm entry to take the arm64 lists from"
+		mv "$APT64_DIR/sources.list.tmp" "$APT64_DIR/sources.list"
+		apt-get "${APT64[@]}" -q update >"$APT64_DIR/update.log" 2>&1 ||
+			{ cat "$APT64_DIR/update.log" >&2; die "apt-get update of the arm64 lists failed"; }
+		touch "$stamp"
+	) 7>"$APT64_DIR.lock"
+}
+
+apt64() {
+	local tool=$1
+	shift
+	apt64_opts
+	"apt-$tool" "${APT64[@]}" "$@"
+}
+
 # load_kernel_env VER: source $CACHE/kernels/VER.env (from fetch-kernel.sh)
 # and check that its KDIR can build external modules.
 load_kernel_env() {
@@ -91,4 +142,6 @@ load_kernel_env() {
 	# shellcheck disable=SC1090
 	. "$ENVF"
 	[ -f "$KDIR/Makefile" ] || die "KDIR $KDIR has no Makefile"
+	# The make arguments of a cross build (arm64), as an array.
+	read -r -a KMAKE <<<"${KMAKEARGS:-}"
 }

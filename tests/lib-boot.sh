@@ -60,11 +60,113 @@ last_step() {
 		}'
 }
 
+# guest_machine: the QEMU program and machine arguments of the kernel's
+# architecture (KARCH of its env file) and the transport (TRANSPORT):
+#   x86_64  q35, vhost-user-gpio-pci, exit status through isa-debug-exit
+#   arm64   -M virt, vhost-user-gpio-device (virtio-MMIO), or with
+#           TRANSPORT=pci vhost-user-gpio-pci; QEMU ends with status 0 at
+#           the guest's reboot (the GV-END line tells pass from fail)
+# Sets G_QEMU, G_MACH (array), G_DEV, G_CON, G_CTL, G_OKRC.
+guest_machine() {
+	if [ "${KARCH:-x86_64}" = arm64 ]; then
+		G_QEMU=${QEMU_ARM64:-qemu-system-aarch64}
+		G_MACH=(-machine virt,memory-backend=mem -cpu "${ARM64_CPU:-max,pauth-impdef=on}")
+		G_DEV=vhost-user-gpio-device
+		[ "${TRANSPORT:-}" = pci ] && G_DEV=vhost-user-gpio-pci
+		G_CON=ttyAMA0 G_CTL=ttyAMA1 G_OKRC=0
+	else
+		G_QEMU=$QEMU
+		G_MACH=(-machine q35,memory-backend=mem
+			-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+		G_DEV=vhost-user-gpio-pci
+		G_CON=ttyS0 G_CTL=ttyS1 G_OKRC=33
+	fi
+}
+
+# boot_label KERNEL: the kernel's name in results and run directories: the
+# kernel, with "-pci" when an arm64 guest uses the PCI transport
+boot_label() {
+	if [ "${KARCH:-x86_64}" = arm64 ] && [ "${TRANSPORT:-}" = pci ]; then
+		echo "$1-pci"
+	else
+		echo "$1"
+	fi
+}
+
+# make_dtb DIR TEMPLATE NDEV KERNEL-ARGS...: DIR/boot.dtb, QEMU's own device
+# tree for this machine with TEMPLATE (a dts fragment) added. QEMU is
+# started stopped (-S) with the same machine and devices, each device on a
+# throwaway simulator of its own: its monitor dumps the tree (dumpdtb) and
+# tells on which virtio-mmio transport each device landed (info qtree).
+# In TEMPLATE, @MMIO<i>@ stands for the node path of device i's transport,
+# e.g. /virtio_mmio@a003e00. Sets DT_NODES ("PATH ..." in device order).
+# Non-zero, with the reason on stderr, when it cannot.
+make_dtb() {
+	local d=$1 tpl=$2 ndev=$3 i t addr node
+	shift 3
+	local -a pargs=() ppids=()
+	for ((i = 0; i < ndev; i++)); do
+		"$SIM" --socket "$d/probe$i.sock" --once --lines 8 > "$d/probe-sim$i.log" 2>&1 &
+		ppids+=($!)
+		pargs+=(-chardev "socket,id=vgpio$i,path=$d/probe$i.sock"
+			-device "$G_DEV,chardev=vgpio$i,id=gv$i")
+	done
+	for ((i = 0; i < ndev; i++)); do
+		t=0
+		while [ ! -S "$d/probe$i.sock" ]; do
+			if [ $t -ge 50 ]; then
+				echo "the probe simulator $i did not start" >&2
+				kill "${ppids[@]}" 2>/dev/null
+				return 1
+			fi
+			sleep 0.1
+			t=$((t + 1))
+		done
+	done
+	printf 'dumpdtb %s\ninfo qtree\nquit\n' "$d/base.dtb" |
+		timeout $((60 * TIMEOUT_SCALE)) "$G_QEMU" -accel tcg -smp 2 -m 512 -nodefaults \
+		-display none -S -monitor stdio \
+		-object memory-backend-memfd,id=mem,size=512M,share=on "${G_MACH[@]}" \
+		-serial null -serial null "${pargs[@]}" "$@" 2>&1 | tr -d '\r' > "$d/probe.log"
+	kill "${ppids[@]}" 2>/dev/null
+	wait "${ppids[@]}" 2>/dev/null
+	[ -s "$d/base.dtb" ] || { echo "QEMU dumped no device tree (see $d/probe.log)" >&2; return 1; }
+	dtc -q -I dtb -O dts -o "$d/base.dts" "$d/base.dtb" ||
+		{ echo "dtc cannot read $d/base.dtb" >&2; return 1; }
+	cp "$d/base.dts" "$d/boot.dts"
+	sed -n '/^\/dts-v1\/;/!p' "$tpl" > "$d/fragment.dts"
+	DT_NODES=
+	for ((i = 0; i < ndev; i++)); do
+		# The transport's address: the last "mmio ADDR/SIZE" before the
+		# device in its virtio-mmio bus.
+		addr=$(awk -v id="\"gv$i\"" '
+			$1 == "mmio" { split($2, a, "/"); last = a[1] }
+			$1 == "dev:" && $2 ~ /^vhost-user-gpio/ && $4 == id { print last; exit }
+			' "$d/probe.log")
+		[ -n "$addr" ] || { echo "info qtree does not show device gv$i on a virtio-mmio transport (see $d/probe.log)" >&2; return 1; }
+		node=/virtio_mmio@$(printf '%x' "0x$addr")
+		grep -q "^	${node#/} {" "$d/base.dts" ||
+			{ echo "no node $node in QEMU's device tree" >&2; return 1; }
+		sed -i "s|@MMIO$i@|$node|g" "$d/fragment.dts"
+		DT_NODES="$DT_NODES $node"
+	done
+	DT_NODES=${DT_NODES# }
+	cat "$d/fragment.dts" >> "$d/boot.dts"
+	dtc -q -I dts -O dtb -o "$d/boot.dtb" "$d/boot.dts" 2> "$d/dtc.log" ||
+		{ echo "dtc: $(head -n 3 "$d/dtc.log")" >&2; return 1; }
+}
+
 # run_boot KERNEL DRIVER SUITE: one guest boot with the suite's simulator(s)
+# (TRANSPORT=pci: the PCI transport on arm64, see guest_machine). A suite
+# with a "# devicetree: FILE" header (FILE under tests/data) boots with a
+# device tree made by make_dtb (arm64 virtio-MMIO only); the guest gets
+# the transports' node paths as gv.dtnodes=PATH[,PATH].
 run_boot() {
-	local k=$1 drv=$2 suite=$3 file=$top/tests/guest/$3.sh
-	local w=$RUNS/$k-$drv-$suite${BOOT_SUFFIX:-} tag="[$k/$drv/$suite]"
-	local simargs ndev limit
+	local k=$1 drv=$2 suite=$3 file=$top/tests/guest/$3.sh label
+	guest_machine
+	label=$(boot_label "$k")
+	local w=$RUNS/$label-$drv-$suite${BOOT_SUFFIX:-} tag="[$label/$drv/$suite]"
+	local simargs ndev limit dtsrc why=
 	simargs=$(suite_meta "$file" sim)
 	ndev=$(suite_meta "$file" devices)
 	ndev=${ndev:-1}
@@ -72,10 +174,26 @@ run_boot() {
 	limit=$(( ${limit:-240} * TIMEOUT_SCALE ))
 	[ "$KDEBUG" = 1 ] && limit=$((limit * 2))
 	simargs=${simargs//@DATA@/$top/tests/data}
+	dtsrc=$(suite_meta "$file" devicetree)
 
 	rm -rf "$w" && mkdir -p "$w"
-	local -a qargs=() spids=()
-	local i
+	local -a qargs=() spids=() kargs=()
+	local i append="console=$G_CON loglevel=5 panic=-1 gv.test=$suite gv.driver=$drv gv.debug=$KDEBUG gv.ctl=$G_CTL"
+	kargs=(-kernel "$KIMAGE" -initrd "$INITRD")
+	if [ -n "$dtsrc" ]; then
+		if [ "$G_DEV" != vhost-user-gpio-device ]; then
+			tap notok "$tag device tree" "the devicetree suites need an arm64 guest on virtio-MMIO"
+			return
+		fi
+		if ! why=$(make_dtb "$w" "$top/tests/data/$dtsrc" "$ndev" "${kargs[@]}" -append "$append" 2>&1); then
+			tap notok "$tag device tree made from QEMU's, with $dtsrc" "$why"
+			return
+		fi
+		tap ok "$tag device tree made from QEMU's, with $dtsrc: devices on $DT_NODES"
+		kargs+=(-dtb "$w/boot.dtb")
+		append="$append gv.dtnodes=${DT_NODES// /,}"
+	fi
+	append="$append${BOOT_APPEND:+ $BOOT_APPEND}"
 	for ((i = 0; i < ndev; i++)); do
 		if [ $i -gt 0 ]; then
 			simargs=$(suite_meta "$file" "sim$i")
@@ -86,7 +204,7 @@ run_boot() {
 			> "$w/sim$i.log" 2>&1 &
 		spids+=($!)
 		qargs+=(-chardev "socket,id=vgpio$i,path=$w/vgpio$i.sock"
-			-device "vhost-user-gpio-pci,chardev=vgpio$i")
+			-device "$G_DEV,chardev=vgpio$i,id=gv$i")
 	done
 	for ((i = 0; i < ndev; i++)); do
 		local t=0
@@ -102,15 +220,12 @@ run_boot() {
 		done
 	done
 
-	"$QEMU" -accel tcg -smp 2 -m 512 -nodefaults -display none -no-reboot \
+	"$G_QEMU" -accel tcg -smp 2 -m 512 -nodefaults -display none -no-reboot \
 		-object memory-backend-memfd,id=mem,size=512M,share=on \
-		-machine q35,memory-backend=mem \
+		"${G_MACH[@]}" \
 		-chardev "file,id=con,path=$w/console.log" -serial chardev:con \
 		-chardev "socket,id=ctl,path=$w/ctl0.sock" -serial chardev:ctl \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		"${qargs[@]}" \
-		-kernel "$KIMAGE" -initrd "$INITRD" \
-		-append "console=ttyS0 loglevel=5 panic=-1 gv.test=$suite gv.driver=$drv gv.debug=$KDEBUG${BOOT_APPEND:+ $BOOT_APPEND}" \
+		"${qargs[@]}" "${kargs[@]}" -append "$append" \
 		> "$w/qemu.log" 2>&1 &
 	local qpid=$! why= gv_lines=0 cur killed_at= t0=$SECONDS last=$SECONDS
 	# Bounds from progress: the boot fails when the guest has printed no
@@ -190,7 +305,7 @@ run_boot() {
 		# For the harness self-test: how long the failure took to show
 		# after the simulator was killed.
 		[ -n "$killed_at" ] && LAST_BOOT_KILL_DELAY=$((SECONDS - killed_at))
-	elif [ $qrc != 33 ] || ! grep -q '^GV-END rc=0' "$w/console.log"; then
+	elif [ $qrc != "$G_OKRC" ] || ! grep -q '^GV-END rc=0' "$w/console.log"; then
 		tap notok "$tag boot completed with every test passed" "QEMU exit status $qrc" \
 			"console: $w/console.log" "$(grep -E 'GV-END|GV-INIT' "$w/console.log" | head -n 3)"
 	else
@@ -222,6 +337,7 @@ fetch_kernel() {
 build_kernel_files() {
 	local k=$1 drv out script ko extra
 	local -a mods=()
+	unset KARCH KMAKEARGS
 	# shellcheck disable=SC1090
 	. "$CACHE/kernels/$k.env"
 	for drv in $DRIVERS; do

@@ -6,7 +6,12 @@
 # ends with "N passed, N failed".
 #
 # Environment (all optional):
-#   KERNELS="6.1 6.12 7.2"   kernels to boot
+#   KERNELS="6.1 6.12 7.2 6.12-arm64"   kernels to boot: 6.1, 6.12 and 7.2
+#                             are x86_64 guests (q35, virtio-PCI); 6.12-arm64
+#                             and 6.1-arm64 are Debian's arm64 kernels, booted
+#                             with qemu-system-aarch64 -M virt on virtio-MMIO
+#   ARM64_PCI_SUITES="basic"  the suites that on an arm64 kernel also boot
+#                             with vhost-user-gpio-pci (reported as K-pci)
 #   DRIVER=all|ours|intree    drivers to test (default all)
 #   SUITES="basic edges"      guest suites to run (default: every suite)
 #   PEER_KERNELS="6.1 6.12"   with DRIVER=all, the kernels the in-tree peer runs on
@@ -19,12 +24,14 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib-harness.sh"
 
-KERNELS=${KERNELS:-6.1 6.12 7.2}
+KERNELS=${KERNELS:-6.1 6.12 7.2 6.12-arm64}
+ARM64_PCI_SUITES=${ARM64_PCI_SUITES-basic}
 DRIVER=${DRIVER:-all}
 SUITES=${SUITES:-}
-PEER_KERNELS=${PEER_KERNELS:-6.1 6.12}
+PEER_KERNELS=${PEER_KERNELS:-6.1 6.12 6.12-arm64}
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 QEMU=${QEMU:-qemu-system-x86_64}
+QEMU_ARM64=${QEMU_ARM64:-qemu-system-aarch64}
 RUNS=$CACHE/runs${RUN_TAG:+-$RUN_TAG}
 SIM=$top/tests/sim/vgpio-sim
 
@@ -43,6 +50,16 @@ esac
 
 . "$top/tests/lib-boot.sh"
 
+# kernel_arch K: the guest architecture of kernel K (by its name)
+kernel_arch() {
+	case "$1" in
+	*-arm64) echo arm64 ;;
+	*) echo x86_64 ;;
+	esac
+}
+arm64=
+for k in $KERNELS; do [ "$(kernel_arch "$k")" = arm64 ] && arm64=1; done
+
 # ---------------------------------------------------------------------------
 echo "TAP version 13"
 note "kernels: $KERNELS; drivers: $DRIVERS; $(${QEMU} --version | head -n 1)"
@@ -55,6 +72,7 @@ mkdir -p "$CACHE" "$RUNS" || die "cannot create $CACHE"
 	echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "host: $(uname -sr), $(nproc) CPUs, $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "qemu: $(${QEMU} --version | head -n 1)"
+	[ -z "$arm64" ] || echo "qemu (arm64): $(${QEMU_ARM64} --version | head -n 1)"
 	for k in $KERNELS; do
 		echo "kernel $k: $("$top/scripts/fetch-kernel.sh" --resolve "$k" 2>&1 | tail -n 1)"
 	done
@@ -62,6 +80,17 @@ mkdir -p "$CACHE" "$RUNS" || die "cannot create $CACHE"
 		echo "$p: $(apt_candidate_of "$p")"
 	done
 	echo "gpiod (backports): $(apt_candidate_of gpiod -t bookworm-backports)"
+	if [ -n "$arm64" ]; then
+		(
+			. "$top/scripts/lib.sh"
+			apt64_update && apt64_opts
+			for p in busybox-static gpiod libgpiod2; do
+				echo "$p (arm64): $(apt_candidate_of "$p" "${APT64[@]}")"
+			done
+			echo "gpiod (arm64, backports): $(apt_candidate_of gpiod "${APT64[@]}" -t bookworm-backports)"
+			echo "cross compiler: $(aarch64-linux-gnu-gcc --version | head -n 1)"
+		)
+	fi
 } > "$RUNS/versions.txt" 2>&1
 while IFS= read -r line; do note "$line"; done < "$RUNS/versions.txt"
 if make -s -C "$top/tests/sim" > "$CACHE/sim-build.log" 2>&1; then
@@ -116,6 +145,11 @@ fi
 
 make -s -C "$top/tests/guest" > "$CACHE/guest-build.log" 2>&1 ||
 	tap notok "guest programs build" "$(tail -n 5 "$CACHE/guest-build.log")"
+if [ -n "$arm64" ]; then
+	make -s -C "$top/tests/guest" CC=aarch64-linux-gnu-gcc BIN=bin-arm64 \
+		> "$CACHE/guest-build-arm64.log" 2>&1 ||
+		tap notok "guest programs build for arm64" "$(tail -n 5 "$CACHE/guest-build-arm64.log")"
+fi
 
 # ---------------------------------------------------------------------------
 # The kernels' work as a queue of jobs run by $JOBS workers at once (each
@@ -124,7 +158,8 @@ make -s -C "$top/tests/guest" > "$CACHE/guest-build.log" 2>&1 ||
 # queue's order as they complete, so the output does not depend on timing.
 #   prep K        fetch kernel K, build the modules and the initramfs
 #   check K       make check for K (after K is fetched)
-#   boot K D S    one guest boot: suite S with driver D on kernel K
+#   boot K D S [pci]  one guest boot: suite S with driver D on kernel K
+#                 (pci: an arm64 kernel with the PCI transport)
 #   selftest K D  the harness itself: a simulator killed mid-run fails the
 #                 boot quickly and says why (once, on the first kernel)
 JQ=$RUNS/jobs
@@ -148,8 +183,14 @@ for k in $KERNELS; do
 			[ -f "$f" ] || { addjob missing "$k" "$drv" "$s"; continue; }
 			suite_meta "$f" drivers | grep -qw "$drv" || continue
 			kern=$(suite_meta "$f" kernels)
-			[ -z "$kern" ] || echo "$kern" | grep -qw "$k" || continue
+			[ -z "$kern" ] || echo "$kern" | tr " " "\n" | grep -qxF -- "$k" || continue
+			arch=$(suite_meta "$f" arch)
+			[ -z "$arch" ] || echo "$arch" | tr " " "\n" | grep -qxF -- "$(kernel_arch "$k")" || continue
 			addjob boot "$k" "$drv" "$s"
+			if [ "$(kernel_arch "$k")" = arm64 ] && [ -z "$(suite_meta "$f" devicetree)" ] &&
+				[[ " $ARM64_PCI_SUITES " == *" $s "* ]]; then
+				addjob boot "$k" "$drv" "$s" pci
+			fi
 		done
 	done
 	if [ -z "$selftest_added" ] && [ -f "$top/tests/guest/basic.sh" ] &&
@@ -167,6 +208,7 @@ wait_mark() {
 
 # use_kernel K: the env of a prepared kernel K, for run_boot
 use_kernel() {
+	unset KARCH KMAKEARGS
 	# shellcheck disable=SC1090
 	. "$CACHE/kernels/$1.env"
 	INITRD=$CACHE/build/$1/initrd${RUN_TAG:+-$RUN_TAG}.gz
@@ -202,8 +244,8 @@ run_job() {	# run_job ARGS OF ONE .job LINE
 		wait_mark "$JQ/prep-$k" || return 0
 		use_kernel "$k"
 		t0=$(date +%s)
-		run_boot "$k" "$3" "$4"
-		note "[$k/$3/$4] $(( $(date +%s) - t0 ))s"
+		TRANSPORT=${5:-} run_boot "$k" "$3" "$4"
+		note "[$(TRANSPORT=${5:-} boot_label "$k")/$3/$4] $(( $(date +%s) - t0 ))s"
 		;;
 	selftest)
 		wait_mark "$JQ/prep-$k" || return 0

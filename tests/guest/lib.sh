@@ -112,8 +112,8 @@ kmemleak_report() {
 }
 
 # --- the simulator's control socket, reached through the second serial port
-# (the guest's ttyS1 is QEMU's client connection to the simulator's control
-# socket). Calls from several processes are serialised with a lock so that
+# (the guest's ttyS1, ttyAMA1 on arm64, is QEMU's client connection to the
+# simulator's control socket). Calls from several processes are serialised with a lock so that
 # each reads its own reply.
 
 # hctl COMMAND...: run one simulator command; the reply (without "ok ") goes
@@ -150,7 +150,7 @@ hctl() {
 		ok*) reply=${reply#ok}; echo "${reply# }" ;;
 		*) echo "$reply" >&2; exit 1 ;;
 		esac
-	) 7<>/dev/ttyS1
+	) 7<>"/dev/${GV_ctl:-ttyS1}"
 	rc=$?
 	rm -rf /tmp/hctl.lock
 	return $rc
