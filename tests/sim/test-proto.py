@@ -43,16 +43,30 @@ def tap(cond, name, diag=''):
     sys.stdout.flush()
 
 
+PROCS = []
+
+
 def start(*args):
+    """Start the simulator; returns once it listens on both sockets (it
+    says so on stderr after listen(), while the socket file exists from
+    bind() on)."""
     for f in (VSOCK, CSOCK):
         if os.path.exists(f):
             os.unlink(f)
     p = subprocess.Popen([SIM, '--socket', VSOCK, '--ctl', CSOCK, *args],
                          stderr=subprocess.PIPE, text=True)
-    for _ in range(100):
-        if os.path.exists(VSOCK):
-            break
-        time.sleep(0.05)
+    p.lines, p.ready = [], threading.Event()
+
+    def reader():
+        for line in p.stderr:
+            p.lines.append(line.rstrip('\n'))
+            if 'vgpio-sim: listening on' in line:
+                p.ready.set()
+        p.ready.set()
+    p.reader = threading.Thread(target=reader, daemon=True)
+    p.reader.start()
+    PROCS.append(p)
+    p.ready.wait(20)
     return p
 
 
@@ -62,7 +76,8 @@ def finish(p, timeout=5):
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
-    return p.returncode, p.stderr.read().strip().splitlines()
+    p.reader.join(5)
+    return p.returncode, '\n'.join(p.lines).strip().splitlines()
 
 
 class FrontEnd:
@@ -437,19 +452,34 @@ def main():
     if not os.access(SIM, os.X_OK):
         print(f'Bail out! {SIM} not built')
         sys.exit(1)
+    tests = [
+        test_cli,
+        test_ctl,
+        lambda: test_data_path(F_ALL, True, 'indirect+event_idx'),
+        lambda: test_data_path(F_BASE, False, 'direct'),
+        test_reconnect,
+        lambda: hostile('bad version flags', lambda fe: fe.send(1, flags=2)),
+        lambda: hostile('payload larger than any message', lambda fe: fe.send(2, bytes(4000))),
+        lambda: hostile('payload larger than its type', lambda fe: fe.send(2, bytes(16))),
+        lambda: hostile('queue index out of range', lambda fe: fe.send(8, struct.pack('<II', 5, 64))),
+        lambda: hostile('descriptor outside guest memory', bad_desc),
+        lambda: hostile('descriptor loop', desc_loop),
+    ]
     try:
-        test_cli()
-        test_ctl()
-        test_data_path(F_ALL, True, 'indirect+event_idx')
-        test_data_path(F_BASE, False, 'direct')
-        test_reconnect()
-        hostile('bad version flags', lambda fe: fe.send(1, flags=2))
-        hostile('payload larger than any message', lambda fe: fe.send(2, bytes(4000)))
-        hostile('payload larger than its type', lambda fe: fe.send(2, bytes(16)))
-        hostile('queue index out of range', lambda fe: fe.send(8, struct.pack('<II', 5, 64)))
-        hostile('descriptor outside guest memory', bad_desc)
-        hostile('descriptor loop', desc_loop)
+        for t in tests:
+            try:
+                t()
+            except Exception as e:  # one broken test must not stop the others
+                tap(False, f'{getattr(t, "__name__", "test")} ran to its end', repr(e))
+            for p in PROCS:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            PROCS.clear()
     finally:
+        for p in PROCS:
+            if p.poll() is None:
+                p.kill()
         shutil.rmtree(TMP, ignore_errors=True)
     print(f'1..{n_pass + n_fail}')
     print(f'{n_pass} passed, {n_fail} failed')
