@@ -16,6 +16,7 @@
 
 #define CTL_MAX_ARGS	8
 #define CTL_LINE_MAX	512
+#define CTL_REPLY_MAX	(128 * 1024)	/* edgetimes: 4096 times */
 #define PULSE_WAIT_S	5
 
 static int parse_num(const char *s, unsigned long max, unsigned long *v)
@@ -33,7 +34,39 @@ static int parse_num(const char *s, unsigned long max, unsigned long *v)
 
 static int parse_line(struct sim *s, const char *arg, unsigned long *v)
 {
+	if (!s->m.nlines)
+		return -1;
 	return parse_num(arg, s->m.nlines - 1, v);
+}
+
+/* A 64-bit number, decimal or 0x hex. */
+static int parse_u64(const char *s, uint64_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static void ts_add_ns(struct timespec *ts, uint64_t ns)
+{
+	uint64_t t = (uint64_t)ts->tv_nsec + ns % 1000000000ULL;
+
+	ts->tv_sec += (time_t)(ns / 1000000000ULL + t / 1000000000ULL);
+	ts->tv_nsec = (long)(t % 1000000000ULL);
+}
+
+static void sleep_until(const struct timespec *ts)
+{
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, ts, NULL) == EINTR)
+		;
 }
 
 static void sleep_us(unsigned long us)
@@ -106,16 +139,212 @@ timeout:
 	snprintf(r, cap, "err timeout waiting for unmask at pulse %lu", k);
 }
 
+struct burst_count {
+	uint64_t edges, sent, latched, collapsed;
+};
+
+/* One edge to @to on every line of @lines (lock held). */
+static void burst_edge(struct sim *s, const uint32_t *lines, unsigned int n,
+		       int to, struct burst_count *bc)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		switch (model_set_level(&s->m, lines[i], to)) {
+		case MODEL_EDGE_SENT:
+			bc->sent++;
+			break;
+		case MODEL_EDGE_LATCHED:
+			bc->latched++;
+			break;
+		case MODEL_EDGE_COLLAPSED:
+			bc->collapsed++;
+			break;
+		case MODEL_EDGE_LOST:
+			break;
+		default:
+			continue;
+		}
+		bc->edges++;
+	}
+}
+
+/*
+ * burst L[,L...] N PERIOD_US: free-running pulses at absolute deadlines
+ * (the lock is not held while sleeping).
+ */
+static void cmd_burst(struct sim *s, char **av, int ac, char *r, size_t cap)
+{
+	unsigned long n, period, v, k;
+	struct burst_count bc = { 0 };
+	struct timespec t0, t;
+	unsigned int nl = 0, i;
+	uint32_t *lines = NULL;
+	char *save = NULL, *tok;
+
+	if (ac != 4 || parse_num(av[2], 1000000, &n) ||
+	    parse_num(av[3], 60000000, &period))
+		goto usage;
+	lines = calloc(s->m.nlines ? s->m.nlines : 1, sizeof(*lines));
+	if (!lines) {
+		snprintf(r, cap, "err out of memory");
+		return;
+	}
+	for (tok = strtok_r(av[1], ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (parse_line(s, tok, &v) || nl == s->m.nlines)
+			goto usage;
+		for (i = 0; i < nl; i++) {
+			if (lines[i] == v) {
+				snprintf(r, cap, "err line %lu given twice", v);
+				goto out;
+			}
+		}
+		lines[nl++] = (uint32_t)v;
+	}
+	if (!nl)
+		goto usage;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < nl; i++) {
+		if (s->m.lines[lines[i]].level) {
+			pthread_mutex_unlock(&s->lock);
+			snprintf(r, cap, "err level is high on line %u", lines[i]);
+			goto out;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < n; k++) {
+		t = t0;
+		ts_add_ns(&t, (uint64_t)k * period * 1000);
+		sleep_until(&t);
+		pthread_mutex_lock(&s->lock);
+		burst_edge(s, lines, nl, 1, &bc);
+		pthread_mutex_unlock(&s->lock);
+		t = t0;
+		ts_add_ns(&t, ((uint64_t)k * period + period / 2) * 1000);
+		sleep_until(&t);
+		pthread_mutex_lock(&s->lock);
+		burst_edge(s, lines, nl, 0, &bc);
+		pthread_mutex_unlock(&s->lock);
+	}
+	t = t0;
+	ts_add_ns(&t, (uint64_t)n * period * 1000);
+	sleep_until(&t);
+	snprintf(r, cap, "ok pulses=%lu edges=%llu sent=%llu latched=%llu collapsed=%llu",
+		 n, (unsigned long long)bc.edges, (unsigned long long)bc.sent,
+		 (unsigned long long)bc.latched,
+		 (unsigned long long)bc.collapsed);
+	goto out;
+usage:
+	snprintf(r, cap, "err usage: burst LINE[,LINE...] N PERIOD_US");
+out:
+	free(lines);
+}
+
 static void cmd_get(struct sim *s, uint32_t n, char *r, size_t cap)
 {
 	const struct line *l = &s->m.lines[n];
 	const char *name = s->m.name_of[n] ? s->m.name_of[n] : "-";
 
 	snprintf(r, cap,
-		 "ok line=%u dir=%s value=%u level=%u irq=%s masked=%u pending=%u name=%s",
+		 "ok line=%u dir=%s value=%u level=%u irq=%s masked=%u pending=%u name=%s stale=%u",
 		 n, model_dir_name(l->dir), l->value, l->level,
 		 model_irq_name(l->irq_type), l->held ? 0 : 1, l->pending ? 1 : 0,
-		 name);
+		 name, l->stale ? 1 : 0);
+}
+
+static void cmd_edgetimes(struct sim *s, uint32_t line, char *r, size_t cap)
+{
+	uint64_t *t = malloc(MODEL_EDGETIMES * sizeof(*t));
+	size_t off;
+	uint32_t n, i;
+
+	if (!t) {
+		snprintf(r, cap, "err out of memory");
+		return;
+	}
+	n = model_edgetimes(&s->m, line, t, MODEL_EDGETIMES);
+	off = (size_t)snprintf(r, cap, "ok n=%u t=", n);
+	for (i = 0; i < n && off < cap; i++)
+		off += (size_t)snprintf(r + off, cap - off, "%s%llu", i ? "," : "",
+					(unsigned long long)t[i]);
+	free(t);
+}
+
+static void cmd_fault(struct sim *s, char **av, int ac, char *r, size_t cap)
+{
+	struct fault_table *ft = &s->m.faults;
+	struct fault f;
+	char err[128];
+	unsigned long id;
+	unsigned int i;
+	size_t off;
+
+	if (ac == 2 && !strcmp(av[1], "list")) {
+		off = (size_t)snprintf(r, cap, "ok %u faults:", ft->n);
+		for (i = 0; i < ft->n && off < cap; i++) {
+			off += (size_t)snprintf(r + off, cap - off, "%s ", i ? ";" : "");
+			if (off < cap)
+				off += (size_t)fault_format(&ft->f[i], r + off, cap - off);
+		}
+	} else if ((ac == 2 || ac == 3) && !strcmp(av[1], "clear")) {
+		if (ac == 3 && (parse_num(av[2], 0xffffffffUL, &id) || !id))
+			snprintf(r, cap, "err bad fault id '%s'", av[2]);
+		else if (fault_clear(ft, ac == 3 ? (uint32_t)id : 0))
+			snprintf(r, cap, "err no fault id=%lu", id);
+		else
+			snprintf(r, cap, "ok");
+	} else if (ac == 2) {
+		if (fault_parse(av[1], s->m.nlines, &f, err, sizeof(err))) {
+			snprintf(r, cap, "err %s", err);
+			return;
+		}
+		id = fault_add(ft, &f);
+		if (!id)
+			snprintf(r, cap, "err fault table full (%d)", FAULT_MAX);
+		else
+			snprintf(r, cap, "ok id=%lu", id);
+	} else {
+		snprintf(r, cap, "err usage: fault SPEC | fault list | fault clear [ID]");
+	}
+}
+
+static void cmd_fuzz(struct sim *s, char **av, int ac, char *r, size_t cap)
+{
+	unsigned long rate = 10;
+	uint64_t seed;
+
+	if (ac == 2 && !strcmp(av[1], "off")) {
+		s->m.fz.on = false;
+		snprintf(r, cap, "ok");
+		return;
+	}
+	if ((ac != 2 && ac != 3) || parse_u64(av[1], &seed) ||
+	    (ac == 3 && parse_num(av[2], 100, &rate))) {
+		snprintf(r, cap, "err usage: fuzz SEED [RATE_PERCENT] | fuzz off");
+		return;
+	}
+	fuzz_start(&s->m.fz, seed, (unsigned int)rate);
+	fprintf(stderr, "vgpio-sim: fuzz seed %llu\n", (unsigned long long)seed);
+	snprintf(r, cap, "ok seed=%llu rate=%lu", (unsigned long long)seed, rate);
+}
+
+static void cmd_fuzz_stats(struct sim *s, char *r, size_t cap)
+{
+	const struct fuzz *fz = &s->m.fz;
+	size_t off;
+	int k;
+
+	off = (size_t)snprintf(r, cap, "ok seed=%llu requests=%llu events=%llu faults=%llu",
+			       (unsigned long long)fz->seed,
+			       (unsigned long long)fz->nreq,
+			       (unsigned long long)fz->nev,
+			       (unsigned long long)fz->faults);
+	for (k = 1; k < FAULT_NKINDS && off < cap; k++)
+		off += (size_t)snprintf(r + off, cap - off, " %s=%llu",
+					fault_kind_name((uint8_t)k),
+					(unsigned long long)fz->per_kind[k]);
 }
 
 static void cmd_stats(struct sim *s, char **av, int ac, char *r, size_t cap)
@@ -143,13 +372,17 @@ static void cmd_stats(struct sim *s, char **av, int ac, char *r, size_t cap)
 		return;
 	}
 	snprintf(r, cap,
-		 "ok requests=%llu errors=%llu events=%llu invalid=%llu collapsed=%llu protocol_errors=%llu kicks=%llu batch_max=%llu inflight=%zu",
+		 "ok requests=%llu errors=%llu events=%llu invalid=%llu collapsed=%llu protocol_errors=%llu kicks=%llu batch_max=%llu inflight=%zu stale=%u faults=%llu storm=%llu dead_queue=%u svc_n=%llu svc_total_ns=%llu svc_max_ns=%llu",
 		 (unsigned long long)st->requests, (unsigned long long)st->errors,
 		 (unsigned long long)st->events, (unsigned long long)st->invalid,
 		 (unsigned long long)st->collapsed,
 		 (unsigned long long)st->protocol_errors,
 		 (unsigned long long)st->kicks, (unsigned long long)st->batch_max,
-		 s->m.nheld);
+		 s->m.nheld, model_stale_count(&s->m),
+		 (unsigned long long)st->faults, (unsigned long long)st->storm,
+		 s->m.dead_queue ? 1 : 0, (unsigned long long)st->svc_n,
+		 (unsigned long long)st->svc_total_ns,
+		 (unsigned long long)st->svc_max_ns);
 }
 
 /* Commands that only take the lock briefly. */
@@ -184,6 +417,43 @@ static void cmd_locked(struct sim *s, char **av, int ac, char *r, size_t cap)
 			model_set_fail(&s->m, (uint32_t)a, b);
 		else
 			model_set_hang(&s->m, (uint32_t)a, b);
+		snprintf(r, cap, "ok");
+	} else if (!strcmp(c, "edgetimes") && ac == 2) {
+		if (parse_line(s, av[1], &a))
+			snprintf(r, cap, "err bad line '%s'", av[1]);
+		else
+			cmd_edgetimes(s, (uint32_t)a, r, cap);
+	} else if (!strcmp(c, "reset-mode") && ac == 2 &&
+		   (!strcmp(av[1], "keep") || !strcmp(av[1], "forget"))) {
+		s->m.reset_keep = av[1][0] == 'k';
+		snprintf(r, cap, "ok");
+	} else if (!strcmp(c, "state-reset") && ac == 1) {
+		model_device_reset(&s->m);
+		snprintf(r, cap, "ok");
+	} else if (!strcmp(c, "rules") && ac == 2 &&
+		   (!strcmp(av[1], "spec") || !strcmp(av[1], "rust-vmm"))) {
+		s->m.rules = av[1][0] == 's' ? MODEL_RULES_SPEC : MODEL_RULES_RUST_VMM;
+		snprintf(r, cap, "ok");
+	} else if (!strcmp(c, "mock-values") && ac == 2) {
+		if (parse_num(av[1], 1, &a)) {
+			snprintf(r, cap, "err bad value '%s' (0 or 1)", av[1]);
+			return;
+		}
+		s->m.mock_values = a;
+		snprintf(r, cap, "ok");
+	} else if (!strcmp(c, "fault")) {
+		cmd_fault(s, av, ac, r, cap);
+	} else if (!strcmp(c, "fuzz")) {
+		cmd_fuzz(s, av, ac, r, cap);
+	} else if (!strcmp(c, "fuzz-stats") && ac == 1) {
+		cmd_fuzz_stats(s, r, cap);
+	} else if ((!strcmp(c, "stall-queue") || !strcmp(c, "unstall-queue")) &&
+		   ac == 2) {
+		if (parse_num(av[1], SIM_NQUEUES - 1, &a)) {
+			snprintf(r, cap, "err bad queue '%s' (0 requestq, 1 eventq)", av[1]);
+			return;
+		}
+		vu_stall(s, (unsigned int)a, c[0] == 's');
 		snprintf(r, cap, "ok");
 	} else if ((!strcmp(c, "loop") || !strcmp(c, "unloop")) && ac == 3) {
 		if (parse_line(s, av[1], &a) || parse_line(s, av[2], &b)) {
@@ -224,8 +494,17 @@ int ctl_exec(struct sim *s, char *line, char *reply, size_t cap)
 	} else if (!strcmp(av[0], "quit") && ac == 1) {
 		snprintf(reply, cap, "ok");
 		return 1;
+	} else if (!strcmp(av[0], "crash") && ac == 1) {
+		/* A back end that dies: no reply, no cleanup. */
+		fprintf(stderr, "vgpio-sim: crashing (control command crash)\n");
+		_exit(3);
+	} else if (!strcmp(av[0], "clock") && ac == 1) {
+		snprintf(reply, cap, "ok mono_ns=%llu",
+			 (unsigned long long)sim_now_ns());
 	} else if (!strcmp(av[0], "pulse")) {
 		cmd_pulse(s, av, ac, reply, cap);
+	} else if (!strcmp(av[0], "burst")) {
+		cmd_burst(s, av, ac, reply, cap);
 	} else {
 		pthread_mutex_lock(&s->lock);
 		cmd_locked(s, av, ac, reply, cap);
@@ -257,10 +536,12 @@ static int write_all(int fd, const char *buf, size_t len)
 static void *ctl_client_thread(void *arg)
 {
 	struct ctl_client *c = arg;
-	char buf[CTL_LINE_MAX], reply[CTL_LINE_MAX + 64];
+	char buf[CTL_LINE_MAX], *reply = malloc(CTL_REPLY_MAX);
 	size_t used = 0;
 	bool skipping = false;
 
+	if (!reply)
+		goto out;
 	for (;;) {
 		ssize_t n = read(c->fd, buf + used, sizeof(buf) - used);
 		char *nl;
@@ -283,10 +564,11 @@ static void *ctl_client_thread(void *arg)
 			}
 			if (memchr(buf, 0, len - 1)) {
 				/* Binary noise on the line: never a command. */
-				snprintf(reply, sizeof(reply), "err bad characters");
+				snprintf(reply, CTL_REPLY_MAX, "err bad characters");
 				quit = 0;
 			} else {
-				quit = ctl_exec(c->s, buf, reply, sizeof(reply));
+				/* One byte stays for the newline. */
+				quit = ctl_exec(c->s, buf, reply, CTL_REPLY_MAX - 1);
 			}
 			memmove(buf, buf + len, used - len);
 			used -= len;
@@ -310,6 +592,7 @@ static void *ctl_client_thread(void *arg)
 	}
 out:
 	close(c->fd);
+	free(reply);
 	free(c);
 	return NULL;
 }

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,16 +107,65 @@ static void usage(void)
 "                      socket file is replaced, one in use is an error\n"
 "  --ctl PATH          control socket (unix, stream)\n"
 "  --lines N           number of lines, 1..65535 (default 32)\n"
+"  --allow-zero-lines  also accept --lines 0: a device with ngpio 0\n"
 "  --names MODE        default: GPIO0..GPIO<N-1>; none: no names\n"
 "                      (gpio_names_size 0); file:PATH: one name per line in\n"
 "                      line order, empty line = unnamed, missing lines unnamed\n"
 "  --names-raw PATH    the names block is the exact bytes of PATH\n"
 "  --names-size N      report N (decimal or 0x hex) as gpio_names_size whatever\n"
-"                      the block is; GET_LINE_NAMES then answers ERR if it differs\n"
+"                      the block is; GET_LINE_NAMES then answers ERR if they\n"
+"                      differ\n"
+"  --names-fault KIND  a broken default names block: no-nul (no final NUL),\n"
+"                      fewer (names for half the lines), dup (odd lines repeat\n"
+"                      the name before), non-ascii (bytes 0x80..0xff in every\n"
+"                      name), padded[:SIZE] (names, then NUL padding up to SIZE\n"
+"                      bytes, default 65536, reported as gpio_names_size)\n"
 "  --no-irq            do not offer VIRTIO_GPIO_F_IRQ (request queue only)\n"
 "  --no-indirect       do not offer VIRTIO_RING_F_INDIRECT_DESC\n"
 "  --no-event-idx      do not offer VIRTIO_RING_F_EVENT_IDX\n"
 "  --reject-level      SET_IRQ_TYPE LEVEL_HIGH/LEVEL_LOW answers ERR\n"
+"  --rules spec|rust-vmm\n"
+"                      spec (default): the virtio specification; rust-vmm: the\n"
+"                      reference back end's stricter rules (see the docs):\n"
+"                      exact buffer sizes, OUT needs a SET_VALUE first, no\n"
+"                      level types, no same-type or NONE-to-NONE IRQ type, an\n"
+"                      IRQ type needs an input, a line out of range kills the\n"
+"                      request queue until the front end reconnects\n"
+"  --mock-values       GET_VALUE answers ERR on a line without a SET_VALUE since\n"
+"                      its direction was NONE (the reference mock device)\n"
+"  --reset-mode keep|forget\n"
+"                      keep (default): the line state survives a ring stop, as\n"
+"                      in real back ends, and a line whose event buffer was\n"
+"                      held goes stale; forget: the request queue stopping\n"
+"                      resets every line\n"
+"  --fault SPEC        inject a fault (repeatable; tried in order, the first\n"
+"                      that matches acts), SPEC is KIND[,line=L|all]\n"
+"                      [,req=TYPE|any][,count=N|always][,arg=V] with TYPE one\n"
+"                      of names get-dir set-dir get-value set-value irq-type\n"
+"                      event; count=N: the next N matching messages only.\n"
+"                      KIND (default arg), for any message:\n"
+"                        drop        never return the buffer\n"
+"                        delay       return it arg ms later (100)\n"
+"                        reorder     hold, return in reverse order once arg\n"
+"                                    are held, or after 50 ms (2)\n"
+"                        len-short   used length: half of what was written\n"
+"                        len-long    used length: writable size + 8\n"
+"                        len-zero    used length 0\n"
+"                      requests:\n"
+"                        status      response status byte arg (0x7f)\n"
+"                        value       response value byte arg (0xff)\n"
+"                      event buffers:\n"
+"                        wrong-line  a line's event returns another line's\n"
+"                                    held buffer instead\n"
+"                        no-type     VALID, not INVALID, for a line of type NONE\n"
+"                        twice       the head goes on the used ring twice\n"
+"                        evstatus    event status byte arg (2)\n"
+"                        storm       every buffer of an enabled line comes\n"
+"                                    back VALID at once\n"
+"  --fuzz SEED         give a share of the messages a fault chosen by a PRNG\n"
+"                      from SEED (same seed, same message order: same faults)\n"
+"  --fuzz-rate PERCENT the share for --fuzz (default 10)\n"
+"  --crash-after N     _exit(3) when request N+1 is taken off the ring\n"
 "  --loop A:B          output value of line A drives the input level of line B\n"
 "                      (repeatable)\n"
 "  --once              exit 0 when the front end disconnects (default: wait for\n"
@@ -132,22 +182,47 @@ static void usage(void)
 "                         type enabled, each edge that makes an event waits (up\n"
 "                         to 5 s) until the line is unmasked with nothing\n"
 "                         pending -> ok pulses=N\n"
+"  burst L[,L...] N PERIOD_US\n"
+"                         N free-running pulses on the lines in step, not\n"
+"                         waiting for the driver -> ok pulses=N edges=E sent=S\n"
+"                         latched=P collapsed=C\n"
 "  get L                  -> ok line=L dir=none|in|out value=V level=V\n"
 "                            irq=none|rising|falling|both|high|low masked=0|1\n"
-"                            pending=0|1 name=NAME (- when unnamed)\n"
+"                            pending=0|1 name=NAME (- when unnamed) stale=0|1\n"
 "  stats L                -> ok line=L requests=N errors=N events=N invalid=N\n"
 "  stats                  -> ok requests=N errors=N events=N invalid=N\n"
 "                            collapsed=N protocol_errors=N kicks=N batch_max=N\n"
-"                            inflight=N\n"
-"  reset-stats            zero the statistics\n"
+"                            inflight=N stale=N faults=N storm=N dead_queue=0|1\n"
+"                            svc_n=N svc_total_ns=T svc_max_ns=M\n"
+"  reset-stats            zero the statistics and the edge times\n"
+"  edgetimes L            -> ok n=K t=T1,T2,... CLOCK_MONOTONIC ns of the edges\n"
+"                         behind line L's VALID events (newest 4096)\n"
+"  clock                  -> ok mono_ns=T (the host's CLOCK_MONOTONIC)\n"
 "  fail L 0|1             while 1, every request for line L answers ERR\n"
 "  hang L 0|1             while 1, requests for line L get no reply; 0 answers\n"
 "                         the held ones in order\n"
 "  loop A B / unloop A B  like --loop, at run time\n"
+"  reset-mode keep|forget like --reset-mode\n"
+"  state-reset            reset every line now (a device power cycle)\n"
+"  rules spec|rust-vmm    like --rules\n"
+"  mock-values 0|1        like --mock-values\n"
+"  fault SPEC             like --fault -> ok id=N\n"
+"  fault list             -> ok N faults: id=N kind=K line=L req=R count=C arg=A;\n"
+"                            ...\n"
+"  fault clear [ID]       remove one fault, or all\n"
+"  fuzz SEED [RATE]       start the fuzzer (RATE percent, default 10) -> ok\n"
+"                         seed=S rate=R; fuzz off stops it\n"
+"  fuzz-stats             -> ok seed=S requests=N events=N faults=N drop=N\n"
+"                            delay=N ... (a count per fault kind)\n"
+"  stall-queue Q          stop serving queue Q (0 requestq, 1 eventq); kicks\n"
+"                         are taken, nothing is processed or returned\n"
+"  unstall-queue Q        serve it again\n"
+"  crash                  _exit(3) at once, no reply, no cleanup\n"
 "  quit                   -> ok, then exit 0\n"
 "\n"
 "Exit status: 0 on SIGINT/SIGTERM, quit or (with --once) disconnect; 1 on a\n"
-"runtime error or a malformed message from the front end; 2 on a usage error.\n");
+"runtime error or a malformed message from the front end; 2 on a usage error;\n"
+"3 on crash or --crash-after.\n");
 }
 
 static unsigned long parse_u(const char *opt, const char *s, unsigned long min,
@@ -269,7 +344,9 @@ static int make_socket(const char *path, const char *what)
 enum {
 	OPT_SOCKET = 256, OPT_CTL, OPT_LINES, OPT_NAMES, OPT_NAMES_RAW,
 	OPT_NAMES_SIZE, OPT_NO_IRQ, OPT_NO_INDIRECT, OPT_NO_EVENT_IDX,
-	OPT_REJECT_LEVEL, OPT_LOOP, OPT_ONCE,
+	OPT_REJECT_LEVEL, OPT_LOOP, OPT_ONCE, OPT_ALLOW_ZERO_LINES,
+	OPT_NAMES_FAULT, OPT_RULES, OPT_MOCK_VALUES, OPT_RESET_MODE, OPT_FAULT,
+	OPT_FUZZ, OPT_FUZZ_RATE, OPT_CRASH_AFTER,
 };
 
 static const struct option options[] = {
@@ -285,6 +362,15 @@ static const struct option options[] = {
 	{ "reject-level", no_argument, NULL, OPT_REJECT_LEVEL },
 	{ "loop", required_argument, NULL, OPT_LOOP },
 	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "allow-zero-lines", no_argument, NULL, OPT_ALLOW_ZERO_LINES },
+	{ "names-fault", required_argument, NULL, OPT_NAMES_FAULT },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "mock-values", no_argument, NULL, OPT_MOCK_VALUES },
+	{ "reset-mode", required_argument, NULL, OPT_RESET_MODE },
+	{ "fault", required_argument, NULL, OPT_FAULT },
+	{ "fuzz", required_argument, NULL, OPT_FUZZ },
+	{ "fuzz-rate", required_argument, NULL, OPT_FUZZ_RATE },
+	{ "crash-after", required_argument, NULL, OPT_CRASH_AFTER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -297,9 +383,15 @@ int main(int argc, char **argv)
 	unsigned long nlines = 32, names_size = 0;
 	const char *names_mode = NULL, *names_raw = NULL;
 	bool have_names_size = false, no_irq = false, no_indirect = false;
-	bool no_event_idx = false, reject_level = false;
-	unsigned int nloops = 0, i;
-	static char *loops[MODEL_MAX_LOOPS];
+	bool no_event_idx = false, reject_level = false, allow_zero = false;
+	bool mock_values = false, reset_keep = true, fuzz = false;
+	enum model_rules rules = MODEL_RULES_SPEC;
+	enum names_fault names_fault = NAMES_FAULT_NONE;
+	uint32_t names_fault_size = 0;
+	unsigned long long fuzz_seed = 0;
+	unsigned long fuzz_rate = 10, crash_after = 0;
+	unsigned int nloops = 0, nfaults = 0, i;
+	static char *loops[MODEL_MAX_LOOPS], *faults[FAULT_MAX];
 	uint8_t *names = NULL;
 	uint32_t names_len = 0;
 	struct sigaction sa;
@@ -315,7 +407,53 @@ int main(int argc, char **argv)
 			ctl_path = optarg;
 			break;
 		case OPT_LINES:
-			nlines = parse_u("--lines", optarg, 1, 65535, 10);
+			nlines = parse_u("--lines", optarg, 0, 65535, 10);
+			break;
+		case OPT_ALLOW_ZERO_LINES:
+			allow_zero = true;
+			break;
+		case OPT_NAMES_FAULT:
+			if (names_fault_parse(optarg, &names_fault, &names_fault_size))
+				usage_error("--names-fault: expected no-nul, fewer, dup, non-ascii or padded[:SIZE], got '%s'",
+					    optarg);
+			break;
+		case OPT_RULES:
+			if (!strcmp(optarg, "spec"))
+				rules = MODEL_RULES_SPEC;
+			else if (!strcmp(optarg, "rust-vmm"))
+				rules = MODEL_RULES_RUST_VMM;
+			else
+				usage_error("--rules: expected spec or rust-vmm, got '%s'",
+					    optarg);
+			break;
+		case OPT_MOCK_VALUES:
+			mock_values = true;
+			break;
+		case OPT_RESET_MODE:
+			if (!strcmp(optarg, "keep"))
+				reset_keep = true;
+			else if (!strcmp(optarg, "forget"))
+				reset_keep = false;
+			else
+				usage_error("--reset-mode: expected keep or forget, got '%s'",
+					    optarg);
+			break;
+		case OPT_FAULT:
+			if (nfaults >= FAULT_MAX)
+				usage_error("--fault: more than %d faults", FAULT_MAX);
+			faults[nfaults++] = optarg;
+			break;
+		case OPT_FUZZ:
+			fuzz_seed = parse_u("--fuzz", optarg, 0, ULONG_MAX,
+					    optarg[0] == '0' && (optarg[1] == 'x' ||
+								 optarg[1] == 'X') ? 16 : 10);
+			fuzz = true;
+			break;
+		case OPT_FUZZ_RATE:
+			fuzz_rate = parse_u("--fuzz-rate", optarg, 0, 100, 10);
+			break;
+		case OPT_CRASH_AFTER:
+			crash_after = parse_u("--crash-after", optarg, 1, ULONG_MAX, 10);
 			break;
 		case OPT_NAMES:
 			names_mode = optarg;
@@ -368,8 +506,20 @@ int main(int argc, char **argv)
 		usage_error("--socket PATH is required");
 	if (names_mode && names_raw)
 		usage_error("--names and --names-raw exclude each other");
+	if (names_fault != NAMES_FAULT_NONE && (names_mode || names_raw))
+		usage_error("--names-fault excludes --names and --names-raw");
+	if (!nlines && !allow_zero)
+		usage_error("--lines 0 needs --allow-zero-lines");
+	if (!nlines && nloops)
+		usage_error("--loop: a device with no lines has none to loop");
 
-	if (names_raw) {
+	if (names_fault != NAMES_FAULT_NONE) {
+		names = names_fault_block(names_fault, (uint32_t)nlines,
+					  names_fault_size, &names_len);
+		if (!names)
+			usage_error("--names-fault: padded size %u is smaller than the names",
+				    names_fault_size);
+	} else if (names_raw) {
 		size_t len;
 
 		names = read_file(names_raw, &len);
@@ -394,6 +544,22 @@ int main(int argc, char **argv)
 	free(names);
 	s->m.reject_level = reject_level;
 	s->m.offer_irq = !no_irq;
+	s->m.rules = rules;
+	s->m.mock_values = mock_values;
+	s->m.reset_keep = reset_keep;
+	s->crash_after = crash_after;
+	for (i = 0; i < nfaults; i++) {
+		struct fault f;
+		char err[128];
+
+		if (fault_parse(faults[i], (uint32_t)nlines, &f, err, sizeof(err)))
+			usage_error("--fault %s: %s", faults[i], err);
+		fault_add(&s->m.faults, &f);
+	}
+	if (fuzz) {
+		fuzz_start(&s->m.fz, fuzz_seed, (unsigned int)fuzz_rate);
+		fprintf(stderr, "vgpio-sim: fuzz seed %llu\n", fuzz_seed);
+	}
 	for (i = 0; i < nloops; i++) {
 		unsigned long a, b;
 		char *colon = strchr(loops[i], ':');

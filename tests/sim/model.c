@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The GPIO model: requests and the event queue state machine of the virtio
- * GPIO device (virtio spec, "GPIO Device"), without any I/O.
+ * GPIO device (virtio spec, "GPIO Device"), without any I/O. Faults from
+ * the fault table and the fuzzer (faults.c) are applied here where they
+ * change what the device answers; the transport applies the rest (when and
+ * how a buffer goes back).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +86,7 @@ int model_init(struct model *m, uint32_t nlines, const uint8_t *names,
 	m->names_len = names_len;
 	m->names_size = names_size;
 	m->offer_irq = true;
+	m->reset_keep = true;
 	return model_parse_names(m);
 }
 
@@ -93,6 +97,9 @@ void model_free(struct model *m)
 	if (m->name_of)
 		for (i = 0; i < m->nlines; i++)
 			free(m->name_of[i]);
+	if (m->lines)
+		for (i = 0; i < m->nlines; i++)
+			free(m->lines[i].et);
 	free(m->name_of);
 	free(m->lines);
 	free(m->names);
@@ -176,50 +183,179 @@ bool model_line_ready(const struct model *m, uint32_t line)
 	       !m->lines[line].pending;
 }
 
+static uint64_t model_now(const struct model *m)
+{
+	return m->ops.now ? m->ops.now(m->ops.ctx) : 0;
+}
+
+/*
+ * The fault for this message at @point: the first of the table, else the
+ * fuzzer's choice @fz (consumed). Return: 0 none, 1 table, 2 fuzzer.
+ */
+static int model_fault(struct model *m, enum fault_point point, int msg,
+		       uint32_t line, struct fault_act *fz,
+		       struct fault_act *out)
+{
+	if (fault_take(&m->faults, point, msg, line, out)) {
+		m->st.faults++;
+		return 1;
+	}
+	if (fz && fz->kind != FAULT_NONE &&
+	    fault_kind_applies(fz->kind, point, msg)) {
+		*out = *fz;
+		fz->kind = FAULT_NONE;
+		m->st.faults++;
+		m->fz.faults++;
+		m->fz.per_kind[out->kind]++;
+		return 2;
+	}
+	out->kind = FAULT_NONE;
+	out->arg = 0;
+	return 0;
+}
+
+/* The fuzzer's choice for the next message of class @msg. */
+static struct fault_act fuzz_next(struct model *m, int msg)
+{
+	struct fault_act a = { FAULT_NONE, 0 };
+	uint64_t k;
+
+	if (!m->fz.on)
+		return a;
+	k = msg == FMSG_EVENT ? m->fz.nev++ : m->fz.nreq++;
+	return fuzz_decide(m->fz.seed, m->fz.rate, k, msg);
+}
+
+static void et_record(struct line *l, uint64_t t)
+{
+	if (!l->et) {
+		l->et = malloc(MODEL_EDGETIMES * sizeof(*l->et));
+		if (!l->et)
+			return;
+	}
+	l->et[l->et_n % MODEL_EDGETIMES] = t;
+	l->et_n++;
+}
+
+uint32_t model_edgetimes(const struct model *m, uint32_t line, uint64_t *out,
+			 uint32_t max)
+{
+	const struct line *l = &m->lines[line];
+	uint64_t n = l->et_n < MODEL_EDGETIMES ? l->et_n : MODEL_EDGETIMES;
+	uint64_t i, first;
+
+	if (n > max)
+		n = max;
+	first = l->et_n - n;
+	for (i = 0; i < n; i++)
+		out[i] = l->et[(first + i) % MODEL_EDGETIMES];
+	return (uint32_t)n;
+}
+
+/*
+ * An event buffer goes back to the driver with @status; @t is the time of
+ * the edge behind a VALID event. @gpio may be out of range (a bad buffer).
+ */
+static void ev_complete(struct model *m, uint32_t gpio, uint32_t token,
+			uint8_t status, struct fault_act *fz, uint64_t t)
+{
+	struct line *l = gpio < m->nlines ? &m->lines[gpio] : NULL;
+	struct fault_act act;
+	uint8_t byte = status;
+
+	if (status == VGPIO_EVENT_VALID) {
+		m->st.events++;
+		if (l) {
+			l->st.events++;
+			et_record(l, t);
+		}
+	} else {
+		m->st.invalid++;
+		if (l)
+			l->st.invalid++;
+	}
+	if (model_fault(m, FP_REPLY, FMSG_EVENT, gpio, fz, &act) &&
+	    act.kind == FAULT_EVSTATUS)
+		byte = (uint8_t)act.arg;
+	if (m->ops.event_done)
+		m->ops.event_done(m->ops.ctx, token, byte, &act);
+}
+
 /* Give the held event buffer of @line back with @status. */
-static void line_return_buffer(struct model *m, uint32_t line, uint8_t status)
+static void line_return_buffer(struct model *m, uint32_t line, uint8_t status,
+			       uint64_t t)
 {
 	struct line *l = &m->lines[line];
 
 	if (!l->held)
 		return;
 	l->held = false;
-	if (status == VGPIO_EVENT_VALID) {
-		l->st.events++;
-		m->st.events++;
-	} else {
-		l->st.invalid++;
-		m->st.invalid++;
-	}
-	if (m->ops.event_done)
-		m->ops.event_done(m->ops.ctx, l->held_token, status);
+	ev_complete(m, line, l->held_token, status, &l->fz, t);
 }
 
-static void line_level_changed(struct model *m, uint32_t line, int from,
-			       int to)
+/* Another line than @line that holds a buffer, or m->nlines. */
+static uint32_t other_held_line(const struct model *m, uint32_t line)
+{
+	uint32_t i, o;
+
+	for (i = 1; i < m->nlines; i++) {
+		o = (line + i) % m->nlines;
+		if (m->lines[o].held)
+			return o;
+	}
+	return m->nlines;
+}
+
+/* @line, holding a buffer, has an event from an edge at time @t. */
+static void line_fire(struct model *m, uint32_t line, uint64_t t)
+{
+	struct line *l = &m->lines[line];
+	uint32_t other = other_held_line(m, line);
+	struct fault_act act;
+
+	if (other < m->nlines &&
+	    model_fault(m, FP_EVENT, FMSG_EVENT, line, &l->fz, &act)) {
+		/* wrong-line: another line's buffer carries the event. */
+		line_return_buffer(m, other, VGPIO_EVENT_VALID, t);
+		return;
+	}
+	line_return_buffer(m, line, VGPIO_EVENT_VALID, t);
+}
+
+static int line_level_changed(struct model *m, uint32_t line, int from,
+			      int to, uint64_t t)
 {
 	struct line *l = &m->lines[line];
 
 	if (from == to || l->irq_type == VGPIO_IRQ_NONE)
-		return;
+		return MODEL_EDGE_NONE;
 	if (irq_is_edge(l->irq_type)) {
 		if (!model_edge_makes_event(l->irq_type, from, to))
-			return;
-		if (l->held)
-			line_return_buffer(m, line, VGPIO_EVENT_VALID);
-		else if (l->pending)
+			return MODEL_EDGE_NONE;
+		if (l->held) {
+			line_fire(m, line, t);
+			return MODEL_EDGE_SENT;
+		}
+		if (l->pending) {
 			m->st.collapsed++;
-		else
-			l->pending = true;
-		return;
+			return MODEL_EDGE_COLLAPSED;
+		}
+		l->pending = true;
+		l->pend_t = t;
+		return MODEL_EDGE_LATCHED;
 	}
-	if (level_active(l->irq_type, to) && l->held)
-		line_return_buffer(m, line, VGPIO_EVENT_VALID);
+	if (!level_active(l->irq_type, to))
+		return MODEL_EDGE_NONE;
+	if (!l->held)
+		return MODEL_EDGE_LOST;
+	line_fire(m, line, t);
+	return MODEL_EDGE_SENT;
 }
 
 int model_set_level(struct model *m, uint32_t line, int level)
 {
 	struct line *l;
+	uint64_t t;
 	int old;
 
 	if (line >= m->nlines)
@@ -227,8 +363,11 @@ int model_set_level(struct model *m, uint32_t line, int level)
 	l = &m->lines[line];
 	old = l->level;
 	l->level = level ? 1 : 0;
-	line_level_changed(m, line, old, l->level);
-	return 0;
+	if (old == l->level)
+		return MODEL_EDGE_NONE;
+	t = model_now(m);
+	l->level_t = t;
+	return line_level_changed(m, line, old, l->level, t);
 }
 
 /* Output of @a changed or became effective: drive the looped inputs. */
@@ -287,17 +426,59 @@ void model_reset_stats(struct model *m)
 	uint32_t i;
 
 	memset(&m->st, 0, sizeof(m->st));
-	for (i = 0; i < m->nlines; i++)
+	for (i = 0; i < m->nlines; i++) {
 		memset(&m->lines[i].st, 0, sizeof(m->lines[i].st));
+		m->lines[i].et_n = 0;
+	}
 }
 
+/* Type NONE: latched edge discarded, held buffer back INVALID. */
 static void set_irq_none(struct model *m, uint32_t line)
 {
 	struct line *l = &m->lines[line];
 
 	l->irq_type = VGPIO_IRQ_NONE;
 	l->pending = false;
-	line_return_buffer(m, line, VGPIO_EVENT_INVALID);
+	l->stale = false;
+	l->storm_left = 0;
+	line_return_buffer(m, line, VGPIO_EVENT_INVALID, 0);
+}
+
+static bool rust_vmm(const struct model *m)
+{
+	return m->rules == MODEL_RULES_RUST_VMM;
+}
+
+static uint8_t set_irq_type(struct model *m, uint32_t gpio, uint32_t value)
+{
+	struct line *l = &m->lines[gpio];
+	bool rust = rust_vmm(m);
+
+	if (!m->irq_negotiated)
+		return VGPIO_STATUS_ERR;
+	if (rust) {
+		/* vhost-device-gpio: no change is an error, so are levels. */
+		if ((value & ~0x0fU) || value == l->irq_type)
+			return VGPIO_STATUS_ERR;
+		if (l->irq_type != VGPIO_IRQ_NONE && value != VGPIO_IRQ_NONE)
+			return VGPIO_STATUS_ERR;
+	}
+	if (value == VGPIO_IRQ_NONE) {
+		set_irq_none(m, gpio);
+		return VGPIO_STATUS_OK;
+	}
+	if (!irq_is_edge((uint8_t)value) && !irq_is_level((uint8_t)value))
+		return VGPIO_STATUS_ERR;
+	if (value > 0xff || l->dir == VGPIO_DIR_OUT)
+		return VGPIO_STATUS_ERR;
+	if (rust && l->dir != VGPIO_DIR_IN)
+		return VGPIO_STATUS_ERR;
+	if (irq_is_level((uint8_t)value) && (m->reject_level || rust))
+		return VGPIO_STATUS_ERR;
+	if (l->irq_type != VGPIO_IRQ_NONE && l->irq_type != value)
+		return VGPIO_STATUS_ERR;
+	l->irq_type = (uint8_t)value;
+	return VGPIO_STATUS_OK;
 }
 
 /* Execute one request whose layout is fine; returns the status. */
@@ -321,10 +502,14 @@ static uint8_t do_request(struct model *m, uint16_t type, uint16_t gpio,
 		if (value == VGPIO_DIR_NONE) {
 			l->dir = VGPIO_DIR_NONE;
 			l->value = 0;
+			l->value_set = false;
 			set_irq_none(m, gpio);
 			return VGPIO_STATUS_OK;
 		}
 		if (value != VGPIO_DIR_OUT && value != VGPIO_DIR_IN)
+			return VGPIO_STATUS_ERR;
+		/* vhost-device-gpio needs a value before an output. */
+		if (rust_vmm(m) && value == VGPIO_DIR_OUT && !l->value_set)
 			return VGPIO_STATUS_ERR;
 		l->dir = (uint8_t)value;
 		loops_drive(m, gpio);
@@ -332,31 +517,19 @@ static uint8_t do_request(struct model *m, uint16_t type, uint16_t gpio,
 	case VGPIO_REQ_GET_VALUE:
 		if (l->dir == VGPIO_DIR_NONE)
 			return VGPIO_STATUS_ERR;
+		if (m->mock_values && !l->value_set)
+			return VGPIO_STATUS_ERR;
 		*rvalue = l->dir == VGPIO_DIR_OUT ? l->value : l->level;
 		return VGPIO_STATUS_OK;
 	case VGPIO_REQ_SET_VALUE:
 		if (value > 1)
 			return VGPIO_STATUS_ERR;
 		l->value = (uint8_t)value;
+		l->value_set = true;
 		loops_drive(m, gpio);
 		return VGPIO_STATUS_OK;
 	case VGPIO_REQ_SET_IRQ_TYPE:
-		if (!m->irq_negotiated)
-			return VGPIO_STATUS_ERR;
-		if (value == VGPIO_IRQ_NONE) {
-			set_irq_none(m, gpio);
-			return VGPIO_STATUS_OK;
-		}
-		if (!irq_is_edge((uint8_t)value) && !irq_is_level((uint8_t)value))
-			return VGPIO_STATUS_ERR;
-		if (value > 0xff || l->dir == VGPIO_DIR_OUT)
-			return VGPIO_STATUS_ERR;
-		if (irq_is_level((uint8_t)value) && m->reject_level)
-			return VGPIO_STATUS_ERR;
-		if (l->irq_type != VGPIO_IRQ_NONE && l->irq_type != value)
-			return VGPIO_STATUS_ERR;
-		l->irq_type = (uint8_t)value;
-		return VGPIO_STATUS_OK;
+		return set_irq_type(m, gpio, value);
 	default:
 		return VGPIO_STATUS_ERR;
 	}
@@ -412,49 +585,81 @@ static int exec_request(struct model *m, const uint8_t *rd, uint8_t *resp,
 	return 2;
 }
 
-int model_request(struct model *m, const uint8_t *rd, size_t rdlen,
-		  uint8_t *resp, size_t cap, uint32_t token)
+/* A request the device cannot parse: ERR in what fits. */
+static int bad_request(struct model *m, uint8_t *resp, size_t cap)
 {
-	uint16_t type, gpio;
+	m->st.errors++;
+	m->st.protocol_errors++;
+	resp[0] = VGPIO_STATUS_ERR;
+	if (cap < 2)
+		return 1;
+	resp[1] = 0;
+	return 2;
+}
+
+/* Hold the request for "hang"; false when out of memory. */
+static bool hold_request(struct model *m, const uint8_t *rd, size_t cap,
+			 uint32_t token)
+{
+	struct held_req *h;
+
+	if (m->nheld == m->held_cap) {
+		size_t nc = m->held_cap ? m->held_cap * 2 : 16;
+		struct held_req *p = realloc(m->held, nc * sizeof(*p));
+
+		if (!p)
+			return false;
+		m->held = p;
+		m->held_cap = nc;
+	}
+	h = &m->held[m->nheld++];
+	h->token = token;
+	memcpy(h->req, rd, 8);
+	h->resp_cap = cap;
+	return true;
+}
+
+int model_request(struct model *m, const uint8_t *rd, size_t rdlen,
+		  uint8_t *resp, size_t cap, uint32_t token,
+		  struct fault_act *act)
+{
+	uint16_t type = rdlen >= 8 ? get_le16(rd) : 0;
+	uint16_t gpio = rdlen >= 8 ? get_le16(rd + 2) : 0;
+	int msg = fault_msg_of_type(type);
+	struct fault_act fz = fuzz_next(m, msg), a;
+	int n;
 
 	m->st.requests++;
 	if (cap == 0) {
 		m->st.errors++;
 		m->st.protocol_errors++;
-		return 0;
-	}
-	if (rdlen < 8) {
-		m->st.errors++;
-		m->st.protocol_errors++;
-		resp[0] = VGPIO_STATUS_ERR;
-		if (cap < 2)
-			return 1;
-		resp[1] = 0;
-		return 2;
-	}
-	type = get_le16(rd);
-	gpio = get_le16(rd + 2);
-	if (type != VGPIO_REQ_GET_LINE_NAMES && gpio < m->nlines &&
-	    m->lines[gpio].hang) {
-		struct held_req *h;
-
-		if (m->nheld == m->held_cap) {
-			size_t nc = m->held_cap ? m->held_cap * 2 : 16;
-			struct held_req *p = realloc(m->held, nc * sizeof(*p));
-
-			if (!p)
-				goto run;
-			m->held = p;
-			m->held_cap = nc;
-		}
-		h = &m->held[m->nheld++];
-		h->token = token;
-		memcpy(h->req, rd, 8);
-		h->resp_cap = cap;
+		n = 0;
+	} else if (rdlen < 8) {
+		n = bad_request(m, resp, cap);
+	} else if (rust_vmm(m) &&
+		   (rdlen != 8 || cap != (type == VGPIO_REQ_GET_LINE_NAMES ?
+					  (size_t)m->names_size + 1 : 2))) {
+		/* vhost-device-gpio takes exactly sized buffers only. */
+		n = bad_request(m, resp, cap);
+	} else if (rust_vmm(m) && type != VGPIO_REQ_GET_LINE_NAMES &&
+		   gpio >= m->nlines) {
+		/* Its queue worker panics: nothing is answered any more. */
+		m->dead_queue = true;
+		return MODEL_DEAD;
+	} else if (type != VGPIO_REQ_GET_LINE_NAMES && gpio < m->nlines &&
+		   m->lines[gpio].hang && hold_request(m, rd, cap, token)) {
 		return MODEL_HELD;
+	} else {
+		n = exec_request(m, rd, resp, cap);
 	}
-run:
-	return exec_request(m, rd, resp, cap);
+	model_fault(m, FP_REPLY, msg, gpio, &fz, &a);
+	if (a.kind == FAULT_STATUS && n >= 1)
+		resp[0] = (uint8_t)a.arg;
+	if (a.kind == FAULT_VALUE && n >= 2)
+		resp[1] = (uint8_t)a.arg;
+	if (act)
+		*act = a;
+	return n;
 }
 
 int model_set_hang(struct model *m, uint32_t line, bool on)
@@ -483,41 +688,70 @@ int model_set_hang(struct model *m, uint32_t line, bool on)
 	return 0;
 }
 
-void model_event_buffer(struct model *m, const uint8_t *rd, size_t rdlen,
-			uint32_t token)
+/* Does a storm fault make this buffer (of an enabled line) go back now? */
+static bool storm_now(struct model *m, uint32_t gpio)
 {
-	struct line *l;
-	uint16_t gpio;
+	struct line *l = &m->lines[gpio];
+	struct fault_act a;
+	int src;
 
-	if (rdlen < 2 || get_le16(rd) >= m->nlines) {
+	if (l->storm_left) {
+		l->storm_left--;
+		return true;
+	}
+	src = model_fault(m, FP_UNMASK_ENABLED, FMSG_EVENT, gpio, &l->fz, &a);
+	if (!src)
+		return false;
+	/* The fuzzer's storm is a burst of arg buffers. */
+	if (src == 2 && a.arg > 1)
+		l->storm_left = (uint8_t)(a.arg - 1);
+	return true;
+}
+
+void model_event_buffer(struct model *m, const uint8_t *rd, size_t rdlen,
+			size_t wlen, uint32_t token)
+{
+	struct fault_act fz = fuzz_next(m, FMSG_EVENT), a;
+	uint32_t gpio = rdlen >= 2 ? get_le16(rd) : UINT32_MAX;
+	struct line *l;
+
+	if (gpio >= m->nlines ||
+	    (rust_vmm(m) && (rdlen != 2 || wlen != 1))) {
 		m->st.protocol_errors++;
-		m->st.invalid++;
-		if (m->ops.event_done)
-			m->ops.event_done(m->ops.ctx, token, VGPIO_EVENT_INVALID);
+		ev_complete(m, gpio, token, VGPIO_EVENT_INVALID, &fz, 0);
 		return;
 	}
-	gpio = get_le16(rd);
 	l = &m->lines[gpio];
-	if (l->held) {
-		/* One buffer per line: the new one goes back at once. */
-		m->st.protocol_errors++;
-		m->st.invalid++;
-		l->st.invalid++;
-		if (m->ops.event_done)
-			m->ops.event_done(m->ops.ctx, token, VGPIO_EVENT_INVALID);
+	if (l->held || l->stale) {
+		/*
+		 * One buffer per line: the new one goes back at once. A stale
+		 * line still counts as holding one (the driver did nothing
+		 * wrong there, so no protocol error).
+		 */
+		if (l->held)
+			m->st.protocol_errors++;
+		ev_complete(m, gpio, token, VGPIO_EVENT_INVALID, &fz, 0);
+		return;
+	}
+	if (l->irq_type == VGPIO_IRQ_NONE) {
+		if (model_fault(m, FP_UNMASK_NONE, FMSG_EVENT, gpio, &fz, &a))
+			ev_complete(m, gpio, token, VGPIO_EVENT_VALID, &fz,
+				    model_now(m));
+		else
+			ev_complete(m, gpio, token, VGPIO_EVENT_INVALID, &fz, 0);
 		return;
 	}
 	l->held = true;
 	l->held_token = token;
-	if (l->irq_type == VGPIO_IRQ_NONE) {
-		line_return_buffer(m, gpio, VGPIO_EVENT_INVALID);
-	} else if (irq_is_edge(l->irq_type)) {
-		if (l->pending) {
-			l->pending = false;
-			line_return_buffer(m, gpio, VGPIO_EVENT_VALID);
-		}
-	} else if (level_active(l->irq_type, l->level)) {
-		line_return_buffer(m, gpio, VGPIO_EVENT_VALID);
+	l->fz = fz;
+	if (irq_is_edge(l->irq_type) && l->pending) {
+		l->pending = false;
+		line_fire(m, gpio, l->pend_t);
+	} else if (irq_is_level(l->irq_type) && level_active(l->irq_type, l->level)) {
+		line_fire(m, gpio, l->level_t ? l->level_t : model_now(m));
+	} else if (storm_now(m, gpio)) {
+		m->st.storm++;
+		line_return_buffer(m, gpio, VGPIO_EVENT_VALID, model_now(m));
 	}
 }
 
@@ -526,8 +760,16 @@ void model_evq_reset(struct model *m)
 	uint32_t i;
 
 	for (i = 0; i < m->nlines; i++) {
-		m->lines[i].held = false;
-		m->lines[i].pending = false;
+		struct line *l = &m->lines[i];
+
+		/* Keep mode: the device still "holds" the buffer, as the
+		 * reference back end keeps its pending event request. */
+		if (m->reset_keep && l->held)
+			l->stale = true;
+		l->held = false;
+		if (!m->reset_keep)
+			l->pending = false;
+		l->storm_left = 0;
 	}
 }
 
@@ -537,8 +779,8 @@ void model_reqq_reset(struct model *m)
 }
 
 /*
- * The driver reset the device: every line returns to its initial state
- * (no direction, value 0, no interrupt, masked). What the host side set
+ * The device is reset: every line returns to its initial state (no
+ * direction, value 0, no interrupt, masked). What the host side set
  * (input levels, loops, fail and hang) stays.
  */
 void model_device_reset(struct model *m)
@@ -550,9 +792,21 @@ void model_device_reset(struct model *m)
 
 		l->dir = VGPIO_DIR_NONE;
 		l->value = 0;
+		l->value_set = false;
 		l->irq_type = VGPIO_IRQ_NONE;
 		l->held = false;
 		l->pending = false;
+		l->stale = false;
+		l->storm_left = 0;
 	}
 	m->nheld = 0;
+}
+
+uint32_t model_stale_count(const struct model *m)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < m->nlines; i++)
+		n += m->lines[i].stale;
+	return n;
 }

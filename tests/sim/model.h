@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "faults.h"
+
 #define VGPIO_REQ_GET_LINE_NAMES	0x0001
 #define VGPIO_REQ_GET_DIRECTION		0x0002
 #define VGPIO_REQ_SET_DIRECTION		0x0003
@@ -37,8 +39,27 @@
 
 /* Returned by model_request() when the request is held (see hang). */
 #define MODEL_HELD			(-1)
+/* Returned by model_request() when the request queue died (rust-vmm rules). */
+#define MODEL_DEAD			(-2)
 
 #define MODEL_MAX_LOOPS			256
+/* Edge times kept per line (the newest). */
+#define MODEL_EDGETIMES			4096
+
+/* Which device the model follows where the specification leaves room. */
+enum model_rules {
+	MODEL_RULES_SPEC,	/* the virtio specification */
+	MODEL_RULES_RUST_VMM,	/* rust-vmm's vhost-device-gpio */
+};
+
+/* What a level change did (model_set_level()). */
+enum model_edge {
+	MODEL_EDGE_NONE,	/* no event for the line's type */
+	MODEL_EDGE_SENT,	/* a held buffer went back VALID */
+	MODEL_EDGE_LATCHED,	/* latched while masked */
+	MODEL_EDGE_COLLAPSED,	/* met an already latched edge */
+	MODEL_EDGE_LOST,	/* level type, masked: nothing latched */
+};
 
 struct line_stats {
 	uint64_t requests;
@@ -54,9 +75,17 @@ struct line {
 	uint8_t irq_type;	/* VGPIO_IRQ_* */
 	bool held;		/* an event buffer is held: unmasked */
 	bool pending;		/* latched edge waiting for a buffer */
+	bool stale;		/* "held" a buffer whose ring is gone (keep mode) */
+	bool value_set;		/* SET_VALUE since direction NONE (or ever) */
 	bool fail;		/* ctl "fail": every request answers ERR */
 	bool hang;		/* ctl "hang": requests are held */
+	uint8_t storm_left;	/* buffers still to complete at once (fuzz) */
 	uint32_t held_token;	/* token of the held event buffer */
+	struct fault_act fz;	/* the fuzzer's choice for the held buffer */
+	uint64_t pend_t;	/* time of the latched edge */
+	uint64_t level_t;	/* time of the last level change */
+	uint64_t *et;		/* edge times of VALID events, a ring */
+	uint64_t et_n;		/* events recorded since reset-stats */
 	struct line_stats st;
 };
 
@@ -69,6 +98,11 @@ struct model_stats {
 	uint64_t protocol_errors;
 	uint64_t kicks;
 	uint64_t batch_max;
+	uint64_t storm;		/* events made by storm faults */
+	uint64_t faults;	/* faults injected (table and fuzzer) */
+	uint64_t svc_n;		/* requests answered at once ... */
+	uint64_t svc_total_ns;	/* ... their service time, in total */
+	uint64_t svc_max_ns;	/* ... and the longest */
 };
 
 /* A request held by "hang", answered later in arrival order. */
@@ -79,11 +113,18 @@ struct held_req {
 };
 
 struct model_ops {
-	/* An event buffer is returned with status VGPIO_EVENT_*. */
-	void (*event_done)(void *ctx, uint32_t token, uint8_t status);
+	/*
+	 * An event buffer is returned with status byte @status (normally
+	 * VGPIO_EVENT_*); @act says how (drop, delay, ...: FAULT_NONE for
+	 * at once).
+	 */
+	void (*event_done)(void *ctx, uint32_t token, uint8_t status,
+			   const struct fault_act *act);
 	/* A held request is answered: resp holds len bytes. */
 	void (*req_done)(void *ctx, uint32_t token, const uint8_t *resp,
 			 size_t len);
+	/* The time now in ns (CLOCK_MONOTONIC); NULL: always 0. */
+	uint64_t (*now)(void *ctx);
 	void *ctx;
 };
 
@@ -97,6 +138,12 @@ struct model {
 	bool offer_irq;		/* F_IRQ offered */
 	bool irq_negotiated;	/* F_IRQ accepted by the driver */
 	bool reject_level;
+	bool reset_keep;	/* ring stops keep the line state */
+	bool mock_values;	/* GET_VALUE needs a SET_VALUE first */
+	bool dead_queue;	/* the request queue stopped answering */
+	enum model_rules rules;
+	struct fault_table faults;
+	struct fuzz fz;
 	unsigned int nloops;
 	struct { uint16_t a, b; } loops[MODEL_MAX_LOOPS];
 	struct held_req *held;	/* requests held by hang */
@@ -127,22 +174,30 @@ void model_config(const struct model *m, uint8_t cfg[8]);
  * @rd: the device-readable bytes, @rdlen of them (8 expected)
  * @resp: where the response goes, @cap bytes available
  * @token: identifies the message if it is held
+ * @act: if not NULL, how the answer goes back (a fault of the table or
+ *	the fuzzer: drop, delay, ...); status and value faults are already
+ *	applied to @resp
  *
- * Return: bytes written to @resp, or MODEL_HELD if the request is held
- * (answered later through ops.req_done).
+ * @rdlen is the whole readable length (@rd holds its first 8 bytes), @cap
+ * the whole writable length.
+ *
+ * Return: bytes written to @resp, MODEL_HELD if the request is held
+ * (answered later through ops.req_done), or MODEL_DEAD when it is never
+ * answered because the queue died.
  */
 int model_request(struct model *m, const uint8_t *rd, size_t rdlen,
-		  uint8_t *resp, size_t cap, uint32_t token);
+		  uint8_t *resp, size_t cap, uint32_t token,
+		  struct fault_act *act);
 
 /*
  * model_event_buffer() - an eventq buffer arrived (unmask). @rd/@rdlen are
- * its readable bytes (le16 gpio). It may be returned at once through
- * ops.event_done, or held.
+ * its readable bytes (le16 gpio), @wlen its writable length. It may be
+ * returned at once through ops.event_done, or held.
  */
 void model_event_buffer(struct model *m, const uint8_t *rd, size_t rdlen,
-			uint32_t token);
+			size_t wlen, uint32_t token);
 
-/* Host side. Return 0, or -1 on an invalid line. */
+/* Host side. Return -1 on an invalid line, else an enum model_edge. */
 int model_set_level(struct model *m, uint32_t line, int level);
 int model_set_fail(struct model *m, uint32_t line, bool on);
 int model_set_hang(struct model *m, uint32_t line, bool on);
@@ -155,12 +210,21 @@ bool model_edge_makes_event(uint8_t type, int from, int to);
 /* The line holds a buffer and has nothing pending: an event is seen now. */
 bool model_line_ready(const struct model *m, uint32_t line);
 
-/* The eventq is gone (ring stopped): forget held buffers, latched events. */
+/*
+ * The eventq is gone (ring stopped). Forget mode: forget held buffers and
+ * latched events. Keep mode: a line that held a buffer becomes stale.
+ */
 void model_evq_reset(struct model *m);
 /* The requestq is gone: forget held requests. */
 void model_reqq_reset(struct model *m);
 /* Device reset: every line back to no direction, value 0, no interrupt. */
 void model_device_reset(struct model *m);
+/* Lines whose buffer went with its ring (keep mode). */
+uint32_t model_stale_count(const struct model *m);
+
+/* Copy @line's edge times, oldest first, up to @max; returns how many. */
+uint32_t model_edgetimes(const struct model *m, uint32_t line, uint64_t *out,
+			 uint32_t max);
 
 const char *model_dir_name(uint8_t dir);
 const char *model_irq_name(uint8_t type);

@@ -35,6 +35,16 @@ struct mem_region {
 	uint8_t *host;		/* host address of gpa */
 };
 
+/* A buffer to put on the used ring later (delay, reorder, stall). */
+struct vq_pend {
+	uint16_t head;
+	uint32_t len;		/* used length to report */
+	bool twice;		/* put it on the used ring twice */
+	uint64_t due;		/* CLOCK_MONOTONIC ns */
+};
+
+#define SIM_REORDER_MAX		64
+
 struct sim_vq {
 	struct vring vr;
 	unsigned int num;
@@ -47,6 +57,12 @@ struct sim_vq {
 	uint16_t base;		/* from SET_VRING_BASE */
 	struct vring_chain **held;	/* chains waiting for a reply, by head */
 	unsigned int held_num;
+	bool stalled;		/* ctl "stall-queue": nothing processed */
+	struct vq_pend *pend;	/* answered, not yet on the used ring */
+	size_t npend, pend_cap;
+	struct vq_pend reo[SIM_REORDER_MAX];	/* held by reorder faults */
+	unsigned int reo_n, reo_want;
+	uint64_t reo_due;
 };
 
 struct sim {
@@ -64,6 +80,9 @@ struct sim {
 	bool verbose;
 	bool once;
 	int wake_fd[2];		/* signals and "quit" wake the main loop */
+	int timer_fd;		/* eventfd: a deferred reply was queued */
+	uint64_t crash_after;	/* --crash-after: 0 = never */
+	uint64_t nreq_taken;	/* requests taken off the ring, ever */
 };
 
 /* Set up the queue state; the model must be initialized. */
@@ -73,6 +92,11 @@ int sim_init(struct sim *s);
 int vu_serve(struct sim *s, int fd);
 /* Forget everything about the front end (after a disconnect). */
 void vu_reset(struct sim *s);
+/* ctl "stall-queue"/"unstall-queue" (lock held). */
+void vu_stall(struct sim *s, unsigned int q, bool on);
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t sim_now_ns(void);
 
 /* Print "vgpio-sim: ..." and exit 1, removing the sockets. */
 void sim_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2),

@@ -266,7 +266,7 @@ def test_ctl():
     c = Ctl()
     tap(c.cmd('ping') == 'ok pong', 'ctl: ping')
     r = c.cmd('get 3')
-    tap(r == 'ok line=3 dir=none value=0 level=0 irq=none masked=1 pending=0 name=GPIO3', 'ctl: get', r)
+    tap(r == 'ok line=3 dir=none value=0 level=0 irq=none masked=1 pending=0 name=GPIO3 stale=0', 'ctl: get', r)
     tap(c.cmd('level 3 1') == 'ok' and 'level=1' in c.cmd('get 3'), 'ctl: level')
     tap(c.cmd('level 8 1').startswith('err') and c.cmd('level 3 2').startswith('err') and
         c.cmd('frob').startswith('err') and c.cmd('get').startswith('err'), 'ctl: bad commands answer err')

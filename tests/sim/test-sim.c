@@ -36,17 +36,23 @@ static void run(const char *name, void (*fn)(void))
 
 /* ---- model helpers ---- */
 
-static struct { uint32_t token; uint8_t status; } evs[64];
+static struct {
+	uint32_t token;
+	uint8_t status;
+	struct fault_act act;
+} evs[64];
 static int nev;
 static struct { uint32_t token; uint8_t resp[2]; size_t len; } late[64];
 static int nlate;
 
-static void ev_cb(void *ctx, uint32_t token, uint8_t status)
+static void ev_cb(void *ctx, uint32_t token, uint8_t status,
+		  const struct fault_act *act)
 {
 	(void)ctx;
 	if (nev < 64) {
 		evs[nev].token = token;
 		evs[nev].status = status;
+		evs[nev].act = *act;
 	}
 	nev++;
 }
@@ -63,6 +69,13 @@ static void req_cb(void *ctx, uint32_t token, const uint8_t *resp, size_t len)
 }
 
 static struct model M;
+static uint64_t fake_now;	/* the model's clock */
+
+static uint64_t now_cb(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
 
 static void mk(uint32_t n, bool irq)
 {
@@ -75,6 +88,8 @@ static void mk(uint32_t n, bool irq)
 	M.irq_negotiated = irq;
 	M.ops.event_done = ev_cb;
 	M.ops.req_done = req_cb;
+	M.ops.now = now_cb;
+	fake_now = 0;
 	nev = 0;
 	nlate = 0;
 }
@@ -90,7 +105,7 @@ static int req(uint16_t type, uint16_t gpio, uint32_t value)
 		value >> 24,
 	};
 	uint8_t resp[2] = { 0xee, 0xee };
-	int n = model_request(&M, rd, 8, resp, 2, 1000 + gpio);
+	int n = model_request(&M, rd, 8, resp, 2, 1000 + gpio, NULL);
 
 	if (n == MODEL_HELD)
 		return 0xff;
@@ -104,7 +119,39 @@ static void unmask(uint16_t gpio, uint32_t token)
 {
 	uint8_t rd[2] = { gpio & 0xff, gpio >> 8 };
 
-	model_event_buffer(&M, rd, 2, token);
+	model_event_buffer(&M, rd, 2, 1, token);
+}
+
+/* A request with explicit sizes; *act gets the transport's fault. */
+static int req_ex(uint16_t type, uint16_t gpio, uint32_t value, size_t rdlen,
+		  uint8_t *resp, size_t cap, struct fault_act *act)
+{
+	uint8_t rd[8] = {
+		type & 0xff, type >> 8, gpio & 0xff, gpio >> 8,
+		value & 0xff, (value >> 8) & 0xff, (value >> 16) & 0xff,
+		value >> 24,
+	};
+
+	return model_request(&M, rd, rdlen, resp, cap, 1000 + gpio, act);
+}
+
+/* An input line with interrupt type @type. */
+static void irq_line(uint16_t gpio, uint8_t type)
+{
+	req(VGPIO_REQ_SET_DIRECTION, gpio, VGPIO_DIR_IN);
+	req(VGPIO_REQ_SET_IRQ_TYPE, gpio, type);
+}
+
+static void add_fault(const char *spec)
+{
+	struct fault f;
+	char err[128];
+
+	if (fault_parse(spec, M.nlines, &f, err, sizeof(err)) ||
+	    !fault_add(&M.faults, &f)) {
+		printf("#   cannot add fault %s: %s\n", spec, err);
+		cur_fail++;
+	}
 }
 
 /* ---- model tests ---- */
@@ -132,20 +179,20 @@ static void t_names(void)
 	CHECK(M.names_len == 18);
 	CHECK(!memcmp(M.names, "GPIO0\0GPIO1\0GPIO2\0", 18));
 	CHECK(!strcmp(M.name_of[2], "GPIO2"));
-	n = model_request(&M, rd, 8, resp, 19, 1);
+	n = model_request(&M, rd, 8, resp, 19, 1, NULL);
 	CHECK(n == 19 && resp[0] == VGPIO_STATUS_OK);
 	CHECK(!memcmp(resp + 1, "GPIO0\0GPIO1\0GPIO2\0", 18));
 	/* Too small a buffer: ERR, what fits is written. */
-	n = model_request(&M, rd, 8, resp, 10, 1);
+	n = model_request(&M, rd, 8, resp, 10, 1, NULL);
 	CHECK(n == 10 && resp[0] == VGPIO_STATUS_ERR);
 	/* Reported size differs from the block: ERR. */
 	M.names_size = 30;
-	n = model_request(&M, rd, 8, resp, 31, 1);
+	n = model_request(&M, rd, 8, resp, 31, 1, NULL);
 	CHECK(n == 19 && resp[0] == VGPIO_STATUS_ERR);
 	/* No names at all. */
 	model_free(&M);
 	model_init(&M, 3, NULL, 0, 0);
-	n = model_request(&M, rd, 8, resp, 8, 1);
+	n = model_request(&M, rd, 8, resp, 8, 1, NULL);
 	CHECK(n == 1 && resp[0] == VGPIO_STATUS_ERR);
 	CHECK(!M.name_of[0]);
 	/* Partly named block, non-printable bytes shown as '?'. */
@@ -202,10 +249,10 @@ static void t_invalid(void)
 	CHECK(req(7, 0, 0) == 1);
 	CHECK(req(0xffff, 0, 0) == 1);
 	/* Short request. */
-	CHECK(model_request(&M, rd, 7, resp, 2, 1) == 2 && resp[0] == 1);
+	CHECK(model_request(&M, rd, 7, resp, 2, 1, NULL) == 2 && resp[0] == 1);
 	/* Short response buffers. */
-	CHECK(model_request(&M, rd, 8, resp, 1, 1) == 1 && resp[0] == 1);
-	CHECK(model_request(&M, rd, 8, resp, 0, 1) == 0);
+	CHECK(model_request(&M, rd, 8, resp, 1, 1, NULL) == 1 && resp[0] == 1);
+	CHECK(model_request(&M, rd, 8, resp, 0, 1, NULL) == 0);
 	CHECK(M.st.protocol_errors == 2);
 	CHECK(M.st.errors == 12);
 }
@@ -363,9 +410,9 @@ static void t_event_bad_gpio(void)
 	uint8_t rd[2] = { 4, 0 };
 
 	mk(4, true);
-	model_event_buffer(&M, rd, 2, 11);
+	model_event_buffer(&M, rd, 2, 1, 11);
 	CHECK(nev == 1 && evs[0].token == 11 && evs[0].status == VGPIO_EVENT_INVALID);
-	model_event_buffer(&M, rd, 1, 12);
+	model_event_buffer(&M, rd, 1, 1, 12);
 	CHECK(nev == 2 && evs[1].token == 12 && evs[1].status == VGPIO_EVENT_INVALID);
 	CHECK(M.st.protocol_errors == 2);
 }
@@ -463,6 +510,527 @@ static void t_stats_reset(void)
 	CHECK(!M.lines[1].held && nev == 0);
 	model_reset_stats(&M);
 	CHECK(M.st.requests == 0 && M.lines[0].st.requests == 0);
+}
+
+static void t_reset_keep(void)
+{
+	mk(4, true);
+	CHECK(M.reset_keep);	/* the default */
+	req(VGPIO_REQ_SET_VALUE, 1, 1);
+	req(VGPIO_REQ_SET_DIRECTION, 1, VGPIO_DIR_OUT);
+	irq_line(2, VGPIO_IRQ_EDGE_BOTH);
+	irq_line(3, VGPIO_IRQ_EDGE_RISING);
+	unmask(2, 20);
+	model_set_level(&M, 3, 1);	/* latched on a masked line */
+	/* Both rings stop; the transport resets nothing in keep mode. */
+	model_evq_reset(&M);
+	model_reqq_reset(&M);
+	CHECK(M.lines[1].dir == VGPIO_DIR_OUT && M.lines[1].value == 1);
+	CHECK(M.lines[2].irq_type == VGPIO_IRQ_EDGE_BOTH && !M.lines[2].held);
+	CHECK(M.lines[2].stale && !M.lines[3].stale && M.lines[3].pending);
+	CHECK(model_stale_count(&M) == 1 && nev == 0);
+	/* A new buffer on the stale line: INVALID at once, no driver error. */
+	unmask(2, 21);
+	CHECK(nev == 1 && evs[0].token == 21 && evs[0].status == VGPIO_EVENT_INVALID);
+	CHECK(M.st.protocol_errors == 0 && M.lines[2].stale);
+	/* An edge on it is latched; the old buffer is never written. */
+	model_set_level(&M, 2, 1);
+	CHECK(nev == 1 && M.lines[2].pending);
+	/* The latched edge of line 3 goes to its next buffer. */
+	unmask(3, 30);
+	CHECK(nev == 2 && evs[1].token == 30 && evs[1].status == VGPIO_EVENT_VALID);
+	/* NONE forgets the stale buffer, then the line works again. */
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 2, VGPIO_IRQ_NONE) == 0);
+	CHECK(!M.lines[2].stale && nev == 2 && model_stale_count(&M) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 2, VGPIO_IRQ_EDGE_BOTH) == 0);
+	unmask(2, 22);
+	CHECK(nev == 2 && M.lines[2].held);
+	/* SET_DIRECTION NONE clears a stale line too. */
+	model_evq_reset(&M);
+	CHECK(M.lines[2].stale);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 2, VGPIO_DIR_NONE) == 0);
+	CHECK(!M.lines[2].stale && nev == 2);
+}
+
+static void t_reset_forget(void)
+{
+	mk(4, true);
+	M.reset_keep = false;
+	irq_line(2, VGPIO_IRQ_EDGE_BOTH);
+	irq_line(3, VGPIO_IRQ_EDGE_RISING);
+	unmask(2, 20);
+	model_set_level(&M, 3, 1);
+	model_evq_reset(&M);
+	CHECK(!M.lines[2].held && !M.lines[2].stale && !M.lines[3].pending);
+	unmask(2, 21);
+	CHECK(nev == 0 && M.lines[2].held);
+	/* state-reset: the whole device, stale lines included. */
+	M.reset_keep = true;
+	model_evq_reset(&M);
+	CHECK(M.lines[2].stale);
+	req(VGPIO_REQ_SET_VALUE, 0, 1);
+	model_device_reset(&M);
+	CHECK(!M.lines[2].stale && M.lines[2].irq_type == VGPIO_IRQ_NONE);
+	CHECK(!M.lines[0].value_set && M.lines[0].value == 0);
+}
+
+static void t_rules_rust_vmm(void)
+{
+	mk(4, true);
+	M.rules = MODEL_RULES_RUST_VMM;
+	/* OUT needs a value first, and again after NONE. */
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_OUT) == 1);
+	CHECK(req(VGPIO_REQ_SET_VALUE, 0, 0) == 0);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_OUT) == 0);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_NONE) == 0);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_OUT) == 1);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_IN) == 0);
+	/* IRQ types. */
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_NONE) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_EDGE_RISING) == 1);
+	CHECK(req(VGPIO_REQ_SET_VALUE, 1, 1) == 0);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 1, VGPIO_DIR_OUT) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_EDGE_RISING) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, 0x10) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, 0x11) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_LEVEL_HIGH) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_LEVEL_LOW) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_BOTH) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE) == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_BOTH) == 0);
+	/* Event buffers keep the spec behaviour. */
+	unmask(0, 5);
+	unmask(0, 6);
+	unmask(2, 7);
+	CHECK(nev == 2 && evs[0].token == 6 && evs[1].token == 7 &&
+	      evs[0].status == VGPIO_EVENT_INVALID &&
+	      evs[1].status == VGPIO_EVENT_INVALID);
+	/* Back to the spec: the same type again is fine. */
+	M.rules = MODEL_RULES_SPEC;
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_BOTH) == 0);
+	/* --reject-level alone. */
+	M.reject_level = true;
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 3, VGPIO_IRQ_LEVEL_HIGH) == 1);
+}
+
+static void t_rules_rust_vmm_sizes(void)
+{
+	uint8_t resp[64], rd[2] = { 0, 0 };
+	int n;
+
+	mk(4, true);
+	M.rules = MODEL_RULES_RUST_VMM;
+	/* Exactly 8 readable and 2 writable bytes. */
+	n = req_ex(VGPIO_REQ_GET_DIRECTION, 0, 0, 9, resp, 2, NULL);
+	CHECK(n == 2 && resp[0] == VGPIO_STATUS_ERR);
+	n = req_ex(VGPIO_REQ_GET_DIRECTION, 0, 0, 8, resp, 3, NULL);
+	CHECK(n == 2 && resp[0] == VGPIO_STATUS_ERR);
+	n = req_ex(VGPIO_REQ_GET_DIRECTION, 0, 0, 8, resp, 2, NULL);
+	CHECK(n == 2 && resp[0] == VGPIO_STATUS_OK);
+	/* Names: exactly 1 + gpio_names_size. */
+	n = req_ex(VGPIO_REQ_GET_LINE_NAMES, 0, 0, 8, resp, M.names_size + 2, NULL);
+	CHECK(resp[0] == VGPIO_STATUS_ERR);
+	n = req_ex(VGPIO_REQ_GET_LINE_NAMES, 0, 0, 8, resp, M.names_size + 1, NULL);
+	CHECK(n == (int)M.names_size + 1 && resp[0] == VGPIO_STATUS_OK);
+	CHECK(M.st.protocol_errors == 3);
+	/* Event buffers: 2 readable, 1 writable. */
+	irq_line(0, VGPIO_IRQ_EDGE_RISING);
+	model_event_buffer(&M, rd, 2, 2, 40);
+	model_event_buffer(&M, rd, 3, 1, 41);
+	CHECK(nev == 2 && evs[0].status == VGPIO_EVENT_INVALID &&
+	      evs[1].status == VGPIO_EVENT_INVALID && !M.lines[0].held);
+	model_event_buffer(&M, rd, 2, 1, 42);
+	CHECK(nev == 2 && M.lines[0].held);
+	/* The spec takes larger buffers. */
+	M.rules = MODEL_RULES_SPEC;
+	n = req_ex(VGPIO_REQ_GET_DIRECTION, 0, 0, 9, resp, 3, NULL);
+	CHECK(n == 2 && resp[0] == VGPIO_STATUS_OK);
+}
+
+static void t_rules_rust_vmm_dead(void)
+{
+	uint8_t resp[2];
+
+	mk(4, true);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 4, 0) == 1 && !M.dead_queue);
+	M.rules = MODEL_RULES_RUST_VMM;
+	CHECK(req_ex(VGPIO_REQ_GET_DIRECTION, 4, 0, 8, resp, 2, NULL) == MODEL_DEAD);
+	CHECK(M.dead_queue);
+}
+
+static void t_mock_values(void)
+{
+	mk(4, true);
+	M.mock_values = true;
+	req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_IN);
+	model_set_level(&M, 0, 1);
+	CHECK(req(VGPIO_REQ_GET_VALUE, 0, 0) == 1);
+	CHECK(req(VGPIO_REQ_SET_VALUE, 0, 0) == 0);
+	CHECK(req(VGPIO_REQ_GET_VALUE, 0, 0) == 0 && rv == 1);
+	req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_NONE);
+	req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_IN);
+	CHECK(req(VGPIO_REQ_GET_VALUE, 0, 0) == 1);
+	M.mock_values = false;
+	CHECK(req(VGPIO_REQ_GET_VALUE, 0, 0) == 0 && rv == 1);
+}
+
+static void t_fault_parse(void)
+{
+	struct fault f;
+	char err[128], buf[128];
+
+	CHECK(!fault_parse("drop", 8, &f, err, sizeof(err)));
+	CHECK(f.kind == FAULT_DROP && f.line == FAULT_LINE_ALL &&
+	      f.msg == FMSG_ANY && f.count == FAULT_COUNT_ALWAYS);
+	CHECK(!fault_parse("delay,line=3,req=get-value,count=2,arg=250", 8, &f,
+			   err, sizeof(err)));
+	CHECK(f.kind == FAULT_DELAY && f.line == 3 && f.msg == FMSG_GET_VALUE &&
+	      f.count == 2 && f.arg == 250);
+	f.id = 7;
+	fault_format(&f, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "id=7 kind=delay line=3 req=get-value count=2 arg=250"));
+	CHECK(!fault_parse("delay", 8, &f, err, sizeof(err)) && f.arg == 100);
+	CHECK(!fault_parse("reorder", 8, &f, err, sizeof(err)) && f.arg == 2);
+	CHECK(!fault_parse("status,arg=0x7f", 8, &f, err, sizeof(err)) &&
+	      f.arg == 0x7f);
+	CHECK(!fault_parse("storm,req=event,line=all", 8, &f, err, sizeof(err)));
+	CHECK(!fault_parse("len-long,req=names", 8, &f, err, sizeof(err)));
+	CHECK(!fault_parse("twice", 8, &f, err, sizeof(err)));
+	/* Errors. */
+	CHECK(fault_parse("frob", 8, &f, err, sizeof(err)) && strstr(err, "frob"));
+	CHECK(fault_parse("", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("drop,line=8", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("drop,line=0", 0, &f, err, sizeof(err)));
+	CHECK(fault_parse("drop,req=frob", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("drop,count=0", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("drop,what=1", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("status,req=event", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("value,req=names", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("storm,req=get-value", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("evstatus,req=set-dir", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("status,arg=256", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("reorder,arg=1", 8, &f, err, sizeof(err)));
+	CHECK(fault_parse("delay,arg=-1", 8, &f, err, sizeof(err)));
+}
+
+static void t_fault_table(void)
+{
+	struct fault_table t = { .n = 0 };
+	struct fault f;
+	struct fault_act a;
+	char err[64];
+
+	fault_parse("drop,line=2,count=2", 4, &f, err, sizeof(err));
+	CHECK(fault_add(&t, &f) == 1);
+	fault_parse("status,req=get-dir,arg=9", 4, &f, err, sizeof(err));
+	CHECK(fault_add(&t, &f) == 2);
+	/* Line and class must match, and the kind must fit the point. */
+	CHECK(!fault_take(&t, FP_REPLY, FMSG_SET_VALUE, 1, &a));
+	CHECK(!fault_take(&t, FP_EVENT, FMSG_EVENT, 2, &a));
+	CHECK(fault_take(&t, FP_REPLY, FMSG_GET_DIR, 1, &a) &&
+	      a.kind == FAULT_STATUS && a.arg == 9);
+	/* First match wins; count=2 retires after two. */
+	CHECK(fault_take(&t, FP_REPLY, FMSG_GET_DIR, 2, &a) && a.kind == FAULT_DROP);
+	CHECK(fault_take(&t, FP_REPLY, FMSG_EVENT, 2, &a) && a.kind == FAULT_DROP);
+	CHECK(t.n == 1 && t.f[0].id == 2);
+	CHECK(fault_take(&t, FP_REPLY, FMSG_GET_DIR, 2, &a) && a.kind == FAULT_STATUS);
+	CHECK(!fault_take(&t, FP_REPLY, FMSG_EVENT, 2, &a));
+	CHECK(fault_clear(&t, 1) == -1 && fault_clear(&t, 2) == 0 && t.n == 0);
+	while (fault_add(&t, &f))
+		;
+	CHECK(t.n == FAULT_MAX);
+	CHECK(fault_clear(&t, 0) == 0 && t.n == 0);
+}
+
+static void t_fault_requests(void)
+{
+	struct fault_act a;
+	uint8_t resp[64];
+	int n;
+
+	mk(4, true);
+	add_fault("status,req=set-value,count=1,arg=0x7f");
+	add_fault("value,req=get-value,line=1,arg=200");
+	add_fault("delay,req=get-dir,arg=30");
+	add_fault("len-zero,req=names");
+	/* Status: another byte, the request still executed. */
+	n = req_ex(VGPIO_REQ_SET_VALUE, 1, 1, 8, resp, 2, &a);
+	CHECK(n == 2 && resp[0] == 0x7f && M.lines[1].value == 1);
+	CHECK(a.kind == FAULT_STATUS);
+	n = req_ex(VGPIO_REQ_SET_VALUE, 1, 0, 8, resp, 2, &a);
+	CHECK(n == 2 && resp[0] == 0 && a.kind == FAULT_NONE);
+	req(VGPIO_REQ_SET_DIRECTION, 1, VGPIO_DIR_OUT);
+	n = req_ex(VGPIO_REQ_GET_VALUE, 1, 0, 8, resp, 2, &a);
+	CHECK(n == 2 && resp[0] == 0 && resp[1] == 200);
+	n = req_ex(VGPIO_REQ_GET_VALUE, 0, 0, 8, resp, 2, &a);
+	CHECK(resp[1] == 0 && a.kind == FAULT_NONE);
+	/* Transport faults come back to the caller. */
+	n = req_ex(VGPIO_REQ_GET_DIRECTION, 1, 0, 8, resp, 2, &a);
+	CHECK(n == 2 && resp[1] == VGPIO_DIR_OUT && a.kind == FAULT_DELAY &&
+	      a.arg == 30);
+	n = req_ex(VGPIO_REQ_GET_LINE_NAMES, 0, 0, 8, resp, sizeof(resp), &a);
+	CHECK(resp[0] == 0 && a.kind == FAULT_LEN_ZERO);
+	CHECK(M.st.faults == 4 && M.faults.n == 3);
+}
+
+static void t_fault_events(void)
+{
+	mk(4, true);
+	irq_line(0, VGPIO_IRQ_EDGE_RISING);
+	irq_line(1, VGPIO_IRQ_EDGE_RISING);
+	/* wrong-line: line 0's edge goes back on line 1's buffer. */
+	add_fault("wrong-line,line=0,count=1");
+	unmask(0, 10);
+	unmask(1, 11);
+	model_set_level(&M, 0, 1);
+	CHECK(nev == 1 && evs[0].token == 11 && evs[0].status == VGPIO_EVENT_VALID);
+	CHECK(M.lines[0].held && !M.lines[1].held);
+	CHECK(M.lines[1].st.events == 1 && M.lines[0].st.events == 0);
+	model_set_level(&M, 0, 0);
+	model_set_level(&M, 0, 1);
+	CHECK(nev == 2 && evs[1].token == 10);
+	/* Without another held buffer there is nothing to swap. */
+	add_fault("wrong-line,line=0");
+	unmask(0, 12);
+	model_set_level(&M, 0, 0);
+	model_set_level(&M, 0, 1);
+	CHECK(nev == 3 && evs[2].token == 12);
+	fault_clear(&M.faults, 0);
+	/* no-type: VALID for a line of type NONE. */
+	add_fault("no-type,line=2,count=1");
+	unmask(2, 20);
+	unmask(2, 21);
+	CHECK(nev == 5 && evs[3].status == VGPIO_EVENT_VALID &&
+	      evs[4].status == VGPIO_EVENT_INVALID);
+	/* evstatus and twice. */
+	add_fault("evstatus,arg=0x42,count=1");
+	add_fault("twice,count=1");
+	unmask(1, 30);
+	model_set_level(&M, 1, 0);
+	model_set_level(&M, 1, 1);
+	CHECK(nev == 6 && evs[5].token == 30 && evs[5].status == 0x42);
+	unmask(1, 31);
+	model_set_level(&M, 1, 0);
+	model_set_level(&M, 1, 1);
+	CHECK(nev == 7 && evs[6].status == VGPIO_EVENT_VALID &&
+	      evs[6].act.kind == FAULT_TWICE);
+	CHECK(M.st.faults == 4);
+}
+
+static void t_fault_storm(void)
+{
+	int i;
+
+	mk(4, true);
+	irq_line(0, VGPIO_IRQ_EDGE_BOTH);
+	add_fault("storm,line=0");
+	for (i = 0; i < 5; i++)
+		unmask(0, 50 + i);
+	CHECK(nev == 5 && M.st.storm == 5 && M.st.events == 5);
+	for (i = 0; i < 5; i++)
+		CHECK(evs[i].token == 50 + (uint32_t)i &&
+		      evs[i].status == VGPIO_EVENT_VALID);
+	/* Not on a line of type NONE, nor on another line. */
+	unmask(1, 60);
+	CHECK(nev == 6 && evs[5].status == VGPIO_EVENT_INVALID);
+	irq_line(2, VGPIO_IRQ_EDGE_BOTH);
+	unmask(2, 61);
+	CHECK(nev == 6 && M.lines[2].held && M.st.storm == 5);
+}
+
+static void t_fuzz_decide(void)
+{
+	unsigned int k, faults = 0, kinds[FAULT_NKINDS] = { 0 };
+	int msg;
+
+	for (k = 0; k < 1000; k++) {
+		struct fault_act a = fuzz_decide(42, 10, k, FMSG_GET_VALUE);
+		struct fault_act b = fuzz_decide(42, 10, k, FMSG_GET_VALUE);
+
+		CHECK(a.kind == b.kind && a.arg == b.arg);
+		CHECK(fuzz_decide(42, 0, k, FMSG_EVENT).kind == FAULT_NONE);
+		CHECK(fuzz_decide(42, 100, k, FMSG_EVENT).kind != FAULT_NONE);
+		if (a.kind != FAULT_NONE)
+			faults++;
+	}
+	/* About 10%. */
+	CHECK(faults > 50 && faults < 150);
+	for (msg = 0; msg < FMSG_NMSG; msg++) {
+		for (k = 0; k < 2000; k++) {
+			struct fault_act a = fuzz_decide(7, 100, k, msg);
+			bool fits = fault_kind_applies(a.kind, FP_REPLY, msg) ||
+				    fault_kind_applies(a.kind, FP_UNMASK_NONE, msg) ||
+				    fault_kind_applies(a.kind, FP_UNMASK_ENABLED, msg) ||
+				    fault_kind_applies(a.kind, FP_EVENT, msg);
+
+			CHECK(fits);
+			kinds[a.kind]++;
+			if (a.kind == FAULT_DELAY)
+				CHECK(a.arg >= 1 && a.arg <= FUZZ_DELAY_MAX_MS);
+			if (a.kind == FAULT_VALUE)
+				CHECK(a.arg >= (msg == FMSG_GET_DIR ? 3U : 2U) &&
+				      a.arg <= 255);
+			if (a.kind == FAULT_STATUS || a.kind == FAULT_EVSTATUS)
+				CHECK(a.arg >= 2 && a.arg <= 255);
+			if (a.kind == FAULT_STORM)
+				CHECK(a.arg >= 2 && a.arg <= FUZZ_STORM_MAX);
+		}
+	}
+	/* Every kind the fuzzer may use shows up. */
+	for (k = FAULT_DROP; k < FAULT_NKINDS; k++)
+		CHECK(kinds[k] > 0);
+	/* Other seeds, other decisions. */
+	for (k = 0, faults = 0; k < 100; k++)
+		if (fuzz_decide(1, 50, k, FMSG_EVENT).kind !=
+		    fuzz_decide(2, 50, k, FMSG_EVENT).kind)
+			faults++;
+	CHECK(faults > 10);
+}
+
+/* A fixed mix of requests and events; a digest of what came back. */
+static uint64_t fuzz_run(uint64_t seed)
+{
+	uint64_t h = 1469598103934665603ULL;
+	struct fault_act a;
+	uint8_t resp[64];
+	int i, j;
+
+	mk(4, true);
+	fuzz_start(&M.fz, seed, 30);
+	irq_line(0, VGPIO_IRQ_EDGE_BOTH);
+	irq_line(1, VGPIO_IRQ_EDGE_BOTH);
+	for (i = 0; i < 200; i++) {
+		int n = req_ex((uint16_t)(2 + i % 5), (uint16_t)(i % 4), (uint32_t)(i % 2),
+			       8, resp, 2, &a);
+
+		for (j = 0; j < n; j++)
+			h = (h ^ resp[j]) * 1099511628211ULL;
+		h = (h ^ a.kind ^ ((uint64_t)a.arg << 8)) * 1099511628211ULL;
+		unmask((uint16_t)(i % 2), (uint32_t)i);
+		model_set_level(&M, (uint32_t)(i % 2), i & 2);
+	}
+	for (i = 0; i < nev && i < 64; i++)
+		h = (h ^ evs[i].token ^ ((uint64_t)evs[i].status << 32) ^
+		     ((uint64_t)evs[i].act.kind << 40)) * 1099511628211ULL;
+	return h ^ (uint64_t)nev ^ M.fz.faults << 20;
+}
+
+static void t_fuzz_replay(void)
+{
+	uint64_t a = fuzz_run(1234), fa = M.fz.faults;
+	uint64_t b = fuzz_run(1234), fb = M.fz.faults;
+	uint64_t c = fuzz_run(99);
+
+	CHECK(a == b && fa == fb && fa > 0);
+	CHECK(M.fz.nreq == 204 && M.fz.nev == 200);
+	CHECK(a != c);
+	CHECK(M.st.faults == M.fz.faults);
+}
+
+static void t_names_faults(void)
+{
+	enum names_fault k;
+	uint32_t len, size;
+	uint8_t *b;
+
+	CHECK(!names_fault_parse("no-nul", &k, &size) && k == NAMES_FAULT_NO_NUL);
+	CHECK(!names_fault_parse("padded", &k, &size) && k == NAMES_FAULT_PADDED &&
+	      size == 65536);
+	CHECK(!names_fault_parse("padded:100", &k, &size) && size == 100);
+	CHECK(names_fault_parse("padded:", &k, &size) && names_fault_parse("x", &k, &size));
+	b = names_fault_block(NAMES_FAULT_NO_NUL, 3, 0, &len);
+	CHECK(len == 17 && !memcmp(b, "GPIO0\0GPIO1\0GPIO2", 17));
+	free(b);
+	b = names_fault_block(NAMES_FAULT_FEWER, 4, 0, &len);
+	CHECK(len == 12 && !memcmp(b, "GPIO0\0GPIO1\0", 12));
+	free(b);
+	b = names_fault_block(NAMES_FAULT_DUP, 4, 0, &len);
+	CHECK(len == 24 && !memcmp(b, "GPIO0\0GPIO0\0GPIO2\0GPIO2\0", 24));
+	free(b);
+	b = names_fault_block(NAMES_FAULT_NON_ASCII, 2, 0, &len);
+	CHECK(len == 20 && b[6] >= 0x80 && b[7] >= 0x80 && b[8] == 0xff && !b[9]);
+	free(b);
+	b = names_fault_block(NAMES_FAULT_PADDED, 8, 65536, &len);
+	CHECK(len == 65536 && !memcmp(b, "GPIO0\0", 6) && !b[48] && !b[65535]);
+	/* The model takes it: eight names, then padding. */
+	model_free(&M);
+	model_init(&M, 8, b, len, len);
+	CHECK(!strcmp(M.name_of[7], "GPIO7") && M.names_size == 65536);
+	free(b);
+	CHECK(!names_fault_block(NAMES_FAULT_PADDED, 8, 10, &len));
+}
+
+static void t_edge_outcomes(void)
+{
+	mk(4, true);
+	CHECK(model_set_level(&M, 0, 1) == MODEL_EDGE_NONE);
+	irq_line(1, VGPIO_IRQ_EDGE_RISING);
+	unmask(1, 1);
+	CHECK(model_set_level(&M, 1, 1) == MODEL_EDGE_SENT);
+	CHECK(model_set_level(&M, 1, 0) == MODEL_EDGE_NONE);
+	CHECK(model_set_level(&M, 1, 1) == MODEL_EDGE_LATCHED);
+	model_set_level(&M, 1, 0);
+	CHECK(model_set_level(&M, 1, 1) == MODEL_EDGE_COLLAPSED);
+	irq_line(2, VGPIO_IRQ_LEVEL_HIGH);
+	CHECK(model_set_level(&M, 2, 1) == MODEL_EDGE_LOST);
+	CHECK(model_set_level(&M, 2, 1) == MODEL_EDGE_NONE);
+}
+
+static void t_edge_times(void)
+{
+	uint64_t t[MODEL_EDGETIMES];
+	uint32_t i;
+
+	mk(4, true);
+	irq_line(0, VGPIO_IRQ_EDGE_BOTH);
+	unmask(0, 1);
+	fake_now = 1000;
+	model_set_level(&M, 0, 1);		/* sent at once */
+	fake_now = 2000;
+	model_set_level(&M, 0, 0);		/* latched */
+	fake_now = 2500;
+	model_set_level(&M, 0, 1);		/* collapsed */
+	fake_now = 3000;
+	unmask(0, 2);				/* the latched edge: 2000 */
+	CHECK(model_edgetimes(&M, 0, t, MODEL_EDGETIMES) == 2);
+	CHECK(t[0] == 1000 && t[1] == 2000);
+	/* Level: the time it became active. */
+	irq_line(1, VGPIO_IRQ_LEVEL_HIGH);
+	fake_now = 4000;
+	model_set_level(&M, 1, 1);
+	fake_now = 5000;
+	unmask(1, 3);
+	CHECK(model_edgetimes(&M, 1, t, 4) == 1 && t[0] == 4000);
+	/* The newest 4096 stay. */
+	for (i = 0; i < MODEL_EDGETIMES + 10; i++) {
+		fake_now = 10000 + i;
+		unmask(0, 4);
+		model_set_level(&M, 0, !M.lines[0].level);
+	}
+	CHECK(model_edgetimes(&M, 0, t, MODEL_EDGETIMES) == MODEL_EDGETIMES);
+	CHECK(t[0] == 10000 + 10 && t[MODEL_EDGETIMES - 1] == 10000 + MODEL_EDGETIMES + 9);
+	CHECK(model_edgetimes(&M, 0, t, 3) == 3 && t[2] == 10000 + MODEL_EDGETIMES + 9);
+	model_reset_stats(&M);
+	CHECK(model_edgetimes(&M, 0, t, MODEL_EDGETIMES) == 0);
+}
+
+static void t_zero_lines(void)
+{
+	uint8_t c[8], rd[2] = { 0, 0 };
+
+	model_free(&M);
+	CHECK(model_init(&M, 0, NULL, 0, 0) == 0);
+	M.ops.event_done = ev_cb;
+	nev = 0;
+	model_config(&M, c);
+	CHECK(c[0] == 0 && c[1] == 0);
+	CHECK(req(VGPIO_REQ_GET_DIRECTION, 0, 0) == 1);
+	model_event_buffer(&M, rd, 2, 1, 5);
+	CHECK(nev == 1 && evs[0].status == VGPIO_EVENT_INVALID);
+	CHECK(model_set_level(&M, 0, 1) == -1 && model_stale_count(&M) == 0);
 }
 
 /* ---- fake ring ---- */
@@ -750,6 +1318,23 @@ int main(void)
 	run("model: loops drive inputs from outputs", t_loops);
 	run("model: statistics and eventq reset", t_stats_reset);
 	run("model: device reset returns every line to its initial state", t_device_reset);
+	run("model: reset-mode keep: state kept, held buffer goes stale", t_reset_keep);
+	run("model: reset-mode forget and state-reset", t_reset_forget);
+	run("model: rust-vmm rules for directions and IRQ types", t_rules_rust_vmm);
+	run("model: rust-vmm rules: exactly sized buffers", t_rules_rust_vmm_sizes);
+	run("model: rust-vmm rules: a line out of range kills the queue", t_rules_rust_vmm_dead);
+	run("model: mock-values: GET_VALUE needs a SET_VALUE", t_mock_values);
+	run("faults: spec parsing, defaults and errors", t_fault_parse);
+	run("faults: table matching, count, clear", t_fault_table);
+	run("faults: status, value and transport faults on requests", t_fault_requests);
+	run("faults: wrong-line, no-type, evstatus, twice", t_fault_events);
+	run("faults: storm", t_fault_storm);
+	run("fuzz: decisions are a pure function of seed, k and class", t_fuzz_decide);
+	run("fuzz: same seed, same messages: same faults", t_fuzz_replay);
+	run("faults: names block generators", t_names_faults);
+	run("model: what an edge did (sent, latched, collapsed, lost)", t_edge_outcomes);
+	run("model: edge times of VALID events", t_edge_times);
+	run("model: a device with no lines", t_zero_lines);
 	run("vring: simple chain, used ring, NO_INTERRUPT", t_ring_chain);
 	run("vring: gather/scatter over several descriptors", t_ring_scatter);
 	run("vring: indirect descriptors and their errors", t_ring_indirect);

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim.h"
@@ -217,6 +219,14 @@ static void region_map(struct sim *s, struct mem_region *r,
 		(unsigned long long)r->uva, (unsigned long long)r->mmap_offset);
 }
 
+uint64_t sim_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- queues ---- */
 
 static void close_fd(int *fd)
@@ -243,6 +253,8 @@ static void vq_stop(struct sim *s, unsigned int q)
 
 	vq->running = false;
 	vq_drop_held(vq);
+	vq->npend = 0;
+	vq->reo_n = 0;
 	if (q == 0)
 		model_reqq_reset(&s->m);
 	else
@@ -261,6 +273,158 @@ static void vq_notify(struct sim *s, unsigned int q)
 		sim_log(s, "queue %u: call eventfd write: %s", q, strerror(errno));
 }
 
+/* The vhost-user thread must look at its timers again. */
+static void timer_kick(struct sim *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->timer_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		sim_log(s, "timer eventfd write: %s", strerror(errno));
+}
+
+static void vq_push_now(struct sim_vq *vq, const struct vq_pend *p)
+{
+	vring_push(&vq->vr, p->head, p->len);
+	if (p->twice)
+		vring_push(&vq->vr, p->head, p->len);
+}
+
+static void pend_add(struct sim *s, struct sim_vq *vq, const struct vq_pend *p)
+{
+	if (vq->npend == vq->pend_cap) {
+		size_t nc = vq->pend_cap ? vq->pend_cap * 2 : 16;
+		struct vq_pend *n = realloc(vq->pend, nc * sizeof(*n));
+
+		if (!n)
+			sim_fatal("out of memory");
+		vq->pend = n;
+		vq->pend_cap = nc;
+	}
+	vq->pend[vq->npend++] = *p;
+	timer_kick(s);
+}
+
+/* Reordered buffers go back newest first. */
+static void reorder_flush(struct sim_vq *vq)
+{
+	while (vq->reo_n)
+		vq_push_now(vq, &vq->reo[--vq->reo_n]);
+}
+
+/*
+ * Put what is due on the used ring of a running, unstalled queue; *next
+ * gets the earliest later deadline. Returns true when something went out.
+ */
+static bool vq_flush_due(struct sim *s, unsigned int q, uint64_t now,
+			 uint64_t *next)
+{
+	struct sim_vq *vq = &s->vq[q];
+	bool pushed = false;
+	size_t i, j;
+
+	if (!vq->running || vq->stalled)
+		return false;
+	for (i = 0, j = 0; i < vq->npend; i++) {
+		if (vq->pend[i].due <= now) {
+			vq_push_now(vq, &vq->pend[i]);
+			pushed = true;
+		} else {
+			if (vq->pend[i].due < *next)
+				*next = vq->pend[i].due;
+			vq->pend[j++] = vq->pend[i];
+		}
+	}
+	vq->npend = j;
+	if (vq->reo_n && (vq->reo_due <= now || vq->reo_n >= vq->reo_want)) {
+		reorder_flush(vq);
+		pushed = true;
+	} else if (vq->reo_n && vq->reo_due < *next) {
+		*next = vq->reo_due;
+	}
+	if (pushed)
+		sim_log(s, "queue %u: deferred buffers returned", q);
+	return pushed;
+}
+
+/* Deferred replies that are due go out; returns the poll timeout in ms. */
+static int vu_timers(struct sim *s)
+{
+	uint64_t now = sim_now_ns(), next = UINT64_MAX;
+	unsigned int q;
+
+	for (q = 0; q < SIM_NQUEUES; q++)
+		if (vq_flush_due(s, q, now, &next))
+			vq_notify(s, q);
+	if (next == UINT64_MAX)
+		return -1;
+	return (int)((next - now + 999999) / 1000000);
+}
+
+/*
+ * The buffer @head of queue @q is answered: @written bytes are in it, of
+ * @wlen writable. @act says how it goes back. Returns true when it is on
+ * the used ring now (the caller notifies).
+ */
+static bool vq_complete(struct sim *s, unsigned int q, uint16_t head,
+			size_t written, size_t wlen, const struct fault_act *act)
+{
+	struct sim_vq *vq = &s->vq[q];
+	struct vq_pend p = { head, (uint32_t)written, false, 0 };
+
+	switch (act->kind) {
+	case FAULT_DROP:
+		sim_log(s, "queue %u: fault: buffer %u dropped", q, head);
+		return false;
+	case FAULT_LEN_SHORT:
+		p.len = (uint32_t)(written / 2);
+		break;
+	case FAULT_LEN_LONG:
+		p.len = wlen + 8 > UINT32_MAX ? UINT32_MAX : (uint32_t)(wlen + 8);
+		break;
+	case FAULT_LEN_ZERO:
+		p.len = 0;
+		break;
+	case FAULT_TWICE:
+		p.twice = true;
+		break;
+	case FAULT_DELAY:
+		p.due = sim_now_ns() + (uint64_t)act->arg * 1000000;
+		pend_add(s, vq, &p);
+		return false;
+	case FAULT_REORDER:
+		if (vq->reo_n == SIM_REORDER_MAX && !vq->stalled) {
+			reorder_flush(vq);
+			vq_notify(s, q);
+		} else if (vq->reo_n == SIM_REORDER_MAX) {
+			/* Stalled and full: the oldest goes to the stall list. */
+			pend_add(s, vq, &vq->reo[0]);
+			memmove(vq->reo, vq->reo + 1, --vq->reo_n * sizeof(vq->reo[0]));
+		}
+		if (!vq->reo_n)
+			vq->reo_due = sim_now_ns() + FAULT_REORDER_MS * 1000000ULL;
+		vq->reo[vq->reo_n++] = p;
+		vq->reo_want = act->arg;
+		if (vq->reo_n >= vq->reo_want && !vq->stalled) {
+			reorder_flush(vq);
+			vq_notify(s, q);
+		} else {
+			timer_kick(s);
+		}
+		return false;
+	default:
+		break;
+	}
+	if (act->kind != FAULT_NONE)
+		sim_log(s, "queue %u: fault %s on buffer %u", q,
+			fault_kind_name(act->kind), head);
+	if (vq->stalled) {
+		pend_add(s, vq, &p);
+		return false;
+	}
+	vq_push_now(vq, &p);
+	return true;
+}
+
 static void vq_hold(struct sim_vq *vq, const struct vring_chain *ch)
 {
 	struct vring_chain *c = malloc(sizeof(*c));
@@ -273,7 +437,8 @@ static void vq_hold(struct sim_vq *vq, const struct vring_chain *ch)
 }
 
 /* Model callback: an event buffer goes back to the driver. */
-static void ev_done(void *ctx, uint32_t token, uint8_t status)
+static void ev_done(void *ctx, uint32_t token, uint8_t status,
+		    const struct fault_act *act)
 {
 	struct sim *s = ctx;
 	struct sim_vq *vq = &s->vq[1];
@@ -286,16 +451,24 @@ static void ev_done(void *ctx, uint32_t token, uint8_t status)
 	vq->held[token] = NULL;
 	n = vring_write(c, &status, 1);
 	sim_log(s, "eventq: buffer %u back %s", token,
-		status == VGPIO_EVENT_VALID ? "VALID" : "INVALID");
-	vring_push(&vq->vr, (uint16_t)token, (uint32_t)n);
+		status == VGPIO_EVENT_VALID ? "VALID" :
+		status == VGPIO_EVENT_INVALID ? "INVALID" : "with a bad status");
+	if (vq_complete(s, 1, (uint16_t)token, n, c->wlen, act))
+		vq_notify(s, 1);
 	free(c);
-	vq_notify(s, 1);
+}
+
+static uint64_t now_cb(void *ctx)
+{
+	(void)ctx;
+	return sim_now_ns();
 }
 
 /* Model callback: a held request is answered late. */
 static void req_done(void *ctx, uint32_t token, const uint8_t *resp,
 		     size_t len)
 {
+	static const struct fault_act none = { FAULT_NONE, 0 };
 	struct sim *s = ctx;
 	struct sim_vq *vq = &s->vq[0];
 	struct vring_chain *c;
@@ -307,9 +480,9 @@ static void req_done(void *ctx, uint32_t token, const uint8_t *resp,
 	vq->held[token] = NULL;
 	n = vring_write(c, resp, len);
 	sim_log(s, "requestq: late reply to %u status %u", token, resp[0]);
-	vring_push(&vq->vr, (uint16_t)token, (uint32_t)n);
+	if (vq_complete(s, 0, (uint16_t)token, n, c->wlen, &none))
+		vq_notify(s, 0);
 	free(c);
-	vq_notify(s, 0);
 }
 
 static const char *req_name(uint16_t type)
@@ -322,39 +495,60 @@ static const char *req_name(uint16_t type)
 	return type < 7 ? n[type] : "?";
 }
 
-static void handle_request(struct sim *s, struct vring_chain *ch)
+/* @t0: when the chain was taken off the ring. */
+static void handle_request(struct sim *s, struct vring_chain *ch, uint64_t t0)
 {
 	struct sim_vq *vq = &s->vq[0];
+	struct model_stats *st = &s->m.st;
 	uint8_t rd[8] = { 0 };
-	size_t rdlen = vring_read(ch, rd, sizeof(rd));
+	struct fault_act act;
+	uint64_t dt;
 	int n;
 
-	if (rdlen < 8 || ch->wlen < 2)
+	if (s->crash_after && s->nreq_taken++ == s->crash_after) {
+		/* --crash-after: a back end that dies, request in flight. */
+		fprintf(stderr, "vgpio-sim: crashing after %llu requests (--crash-after)\n",
+			(unsigned long long)s->crash_after);
+		_exit(3);
+	}
+	vring_read(ch, rd, sizeof(rd));
+	if (ch->rlen < 8 || ch->wlen < 2)
 		sim_log(s, "requestq: short buffers (%zu readable, %zu writable)",
 			ch->rlen, ch->wlen);
-	n = model_request(&s->m, rd, rdlen, s->resp, ch->wlen, ch->head);
+	n = model_request(&s->m, rd, ch->rlen, s->resp, ch->wlen, ch->head,
+			  &act);
 	if (s->verbose)
 		sim_log(s, "requestq: %s gpio %u value %u -> %s",
 			req_name((uint16_t)(rd[0] | rd[1] << 8)),
 			rd[2] | rd[3] << 8,
 			(unsigned int)(rd[4] | rd[5] << 8 | rd[6] << 16 |
 				       (uint32_t)rd[7] << 24),
-			n == MODEL_HELD ? "held" :
+			n == MODEL_HELD ? "held" : n == MODEL_DEAD ? "queue dead" :
 			n == 0 ? "no room" : s->resp[0] ? "ERR" : "OK");
 	if (n == MODEL_HELD) {
 		vq_hold(vq, ch);
 		return;
 	}
+	if (n == MODEL_DEAD) {
+		fprintf(stderr, "vgpio-sim: request for a line out of range: the request queue is dead until the front end reconnects (--rules rust-vmm)\n");
+		return;
+	}
 	n = (int)vring_write(ch, s->resp, (size_t)n);
-	vring_push(&vq->vr, ch->head, (uint32_t)n);
+	if (!vq_complete(s, 0, ch->head, (size_t)n, ch->wlen, &act))
+		return;
+	dt = sim_now_ns() - t0;
+	st->svc_n++;
+	st->svc_total_ns += dt;
+	if (dt > st->svc_max_ns)
+		st->svc_max_ns = dt;
 }
 
 static void handle_event_buf(struct sim *s, struct vring_chain *ch)
 {
 	struct sim_vq *vq = &s->vq[1];
 	uint8_t rd[2] = { 0 };
-	size_t rdlen = vring_read(ch, rd, sizeof(rd));
 
+	vring_read(ch, rd, sizeof(rd));
 	sim_log(s, "eventq: buffer %u for gpio %u", ch->head, rd[0] | rd[1] << 8);
 	if (ch->wlen < 1) {
 		sim_log(s, "eventq: buffer without a writable status byte");
@@ -363,7 +557,7 @@ static void handle_event_buf(struct sim *s, struct vring_chain *ch)
 		return;
 	}
 	vq_hold(vq, ch);
-	model_event_buffer(&s->m, rd, rdlen, ch->head);
+	model_event_buffer(&s->m, rd, ch->rlen, ch->wlen, ch->head);
 }
 
 static void vq_process(struct sim *s, unsigned int q)
@@ -374,17 +568,21 @@ static void vq_process(struct sim *s, unsigned int q)
 	uint64_t batch = 0;
 	int r;
 
-	if (!vq->running)
+	if (!vq->running || vq->stalled || (q == 0 && s->m.dead_queue))
 		return;
 	do {
 		while ((r = vring_pop(&vq->vr, &ch, &err)) > 0) {
 			batch++;
 			if (q == 0)
-				handle_request(s, &ch);
+				handle_request(s, &ch, sim_now_ns());
 			else
 				handle_event_buf(s, &ch);
 			if (!vq->running)
 				return;
+			if (q == 0 && s->m.dead_queue) {
+				vq_notify(s, q);
+				return;
+			}
 		}
 		if (r < 0)
 			sim_fatal("queue %u: %s", q, err);
@@ -459,8 +657,24 @@ void vu_reset(struct sim *s)
 	s->acked_features = 0;
 	s->acked_protocol = 0;
 	s->m.irq_negotiated = false;
+	/* A new front end gets a new queue worker. */
+	s->m.dead_queue = false;
 	s->status = 0;
 	pthread_mutex_unlock(&s->lock);
+}
+
+void vu_stall(struct sim *s, unsigned int q, bool on)
+{
+	uint64_t next = UINT64_MAX;
+
+	s->vq[q].stalled = on;
+	if (on)
+		return;
+	/* What was answered meanwhile goes first, then the ring. */
+	if (vq_flush_due(s, q, sim_now_ns(), &next))
+		vq_notify(s, q);
+	vq_process(s, q);
+	timer_kick(s);
 }
 
 int sim_init(struct sim *s)
@@ -479,7 +693,9 @@ int sim_init(struct sim *s)
 	s->m.ops.ctx = s;
 	s->m.ops.event_done = ev_done;
 	s->m.ops.req_done = req_done;
-	return s->resp ? 0 : -1;
+	s->m.ops.now = now_cb;
+	s->timer_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return s->resp && s->timer_fd >= 0 ? 0 : -1;
 }
 
 /* ---- messages ---- */
@@ -828,10 +1044,11 @@ static bool vu_handle(struct sim *s, int fd, struct vu_msg *msg, uint64_t *ack)
 		vq_stop(s, q);
 		/*
 		 * QEMU reports a device reset (and its own stop) only as the
-		 * rings being stopped: the request queue stopping resets the
-		 * lines, as a reset device must.
+		 * rings being stopped. --reset-mode forget: the request queue
+		 * stopping resets the lines, as a reset device must; keep (the
+		 * default): they stay as they are, as in real back ends.
 		 */
-		if (q == 0)
+		if (q == 0 && !s->m.reset_keep)
 			model_device_reset(&s->m);
 		vq->base = (uint16_t)st.num;
 		vq->started = false;
@@ -918,15 +1135,18 @@ int vu_serve(struct sim *s, int fd)
 	struct vu_msg msg;
 
 	for (;;) {
-		struct pollfd pfd[2 + SIM_NQUEUES];
+		struct pollfd pfd[3 + SIM_NQUEUES];
 		unsigned int q, map[SIM_NQUEUES];
-		int n = 2, i, k = 0;
+		int n = 3, i, k = 0, timeout;
 
 		pfd[0].fd = fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = s->wake_fd[0];
 		pfd[1].events = POLLIN;
+		pfd[2].fd = s->timer_fd;
+		pfd[2].events = POLLIN;
 		pthread_mutex_lock(&s->lock);
+		timeout = vu_timers(s);
 		for (q = 0; q < SIM_NQUEUES; q++) {
 			if (s->vq[q].kick_fd < 0)
 				continue;
@@ -936,17 +1156,23 @@ int vu_serve(struct sim *s, int fd)
 			n++;
 		}
 		pthread_mutex_unlock(&s->lock);
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
+		if (poll(pfd, (nfds_t)n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			sim_fatal("poll: %s", strerror(errno));
 		}
 		if (pfd[1].revents)
 			return 1;
+		if (pfd[2].revents) {
+			uint64_t v;
+
+			if (read(s->timer_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				sim_log(s, "timer eventfd read: %s", strerror(errno));
+		}
 		pthread_mutex_lock(&s->lock);
-		for (i = 2; i < n; i++)
-			if (pfd[i].revents && s->vq[map[i - 2]].kick_fd == pfd[i].fd)
-				kick(s, map[i - 2]);
+		for (i = 3; i < n; i++)
+			if (pfd[i].revents && s->vq[map[i - 3]].kick_fd == pfd[i].fd)
+				kick(s, map[i - 3]);
 		pthread_mutex_unlock(&s->lock);
 		if (pfd[0].revents) {
 			uint64_t ack = 0;
