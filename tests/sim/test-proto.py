@@ -125,7 +125,8 @@ class Ctl:
 class Guest:
     """Guest memory and both rings, set up the way QEMU does it."""
 
-    def __init__(self, fe, features):
+    def __init__(self, fe, features, num=NUM):
+        self.num = num
         self.fd = os.memfd_create('guest')
         os.ftruncate(self.fd, MEMSZ)
         self.m = mmap.mmap(self.fd, MEMSZ)
@@ -144,7 +145,7 @@ class Guest:
         self.data = 0x20000
         for q in range(2):
             b = self.base(q)
-            fe.send(8, struct.pack('<II', q, NUM))
+            fe.send(8, struct.pack('<II', q, num))
             fe.send(10, struct.pack('<II', q, 0))
             fe.send(9, struct.pack('<IIQQQQ', q, 0, UVA + b, UVA + b + 0x2000, UVA + b + 0x1000, 0))
             k, c = os.eventfd(0), os.eventfd(0, os.EFD_NONBLOCK)
@@ -165,13 +166,34 @@ class Guest:
         self.data += (len(b) + 15) & ~15
         return a
 
+    def stop(self):
+        """A guest reset as QEMU shows it: both rings disabled, then
+        GET_VRING_BASE on each; returns the two replies."""
+        for q in range(2):
+            self.fe.send(18, struct.pack('<II', q, 0))
+        r = []
+        for q in range(2):
+            self.fe.send(11, struct.pack('<II', q, 0))
+            r.append(self.fe.recv())
+        return r
+
+    def restart(self):
+        """The next probe: rings started again where they stopped."""
+        for q in range(2):
+            self.fe.send(10, struct.pack('<II', q, self.avail_idx[q]))
+            k = os.eventfd(0)
+            self.fe.send(12, struct.pack('<Q', q), fds=[k])
+            self.kick[q] = k
+            self.fe.send(18, struct.pack('<II', q, 1), flags=9)
+            self.fe.recv()
+
     def wdesc(self, q, i, addr, ln, flags, nxt=0, table=None):
         off = (self.base(q) if table is None else table) + 16 * i
         self.m[off:off + 16] = struct.pack('<QIHH', addr, ln, flags, nxt)
 
     def publish(self, q, head, kick=True):
         a = self.base(q) + 0x1000
-        slot = a + 4 + 2 * (self.avail_idx[q] % NUM)
+        slot = a + 4 + 2 * (self.avail_idx[q] % self.num)
         self.m[slot:slot + 2] = struct.pack('<H', head)
         self.avail_idx[q] = (self.avail_idx[q] + 1) & 0xffff
         self.m[a + 2:a + 4] = struct.pack('<H', self.avail_idx[q])
@@ -191,18 +213,18 @@ class Guest:
             t = self.alloc(bytes(16 * len(descs)))
             for i, (a, ln, f) in enumerate(descs):
                 self.wdesc(q, i, a, ln, f | (1 if i < last else 0), i + 1, table=t)
-            h = self.free[q] % NUM
+            h = self.free[q] % self.num
             self.free[q] += 1
             self.wdesc(q, h, GPA + t, 16 * len(descs), 4)
             return h, out
-        h = self.free[q] % NUM
+        h = self.free[q] % self.num
         for i, (a, ln, f) in enumerate(descs):
-            cur, nxt = (self.free[q] + i) % NUM, (self.free[q] + i + 1) % NUM
+            cur, nxt = (self.free[q] + i) % self.num, (self.free[q] + i + 1) % self.num
             self.wdesc(q, cur, a, ln, f | (1 if i < last else 0), nxt)
         self.free[q] += len(descs)
         return h, out
 
-    def used(self, q, wait=2.0, n=1):
+    def used(self, q, wait=5.0, n=1):
         """The used entries of queue q not seen yet: waits (up to wait
         seconds) until there are at least n of them."""
         a = self.base(q) + 0x2000
@@ -210,7 +232,7 @@ class Guest:
         while True:
             idx = struct.unpack('<H', self.m[a + 2:a + 4])[0]
             while self.used_seen[q] != idx:
-                i = self.used_seen[q] % NUM
+                i = self.used_seen[q] % self.num
                 res.append(struct.unpack('<II', self.m[a + 4 + 8 * i:a + 12 + 8 * i]))
                 self.used_seen[q] = (self.used_seen[q] + 1) & 0xffff
             if len(res) >= n or time.time() > t:
@@ -234,7 +256,19 @@ def test_cli():
                            (['--names', 'bogus'], 2, '--names bogus'),
                            (['--loop', '1:40'], 2, '--loop out of range'),
                            (['--names-size', '0x100000000'], 2, '--names-size too big'),
-                           (['--frobnicate'], 2, 'unknown option')):
+                           (['--frobnicate'], 2, 'unknown option'),
+                           (['--rules', 'bogus'], 2, '--rules bogus'),
+                           (['--reset-mode', 'bogus'], 2, '--reset-mode bogus'),
+                           (['--fault', 'frob'], 2, '--fault with an unknown kind'),
+                           (['--fault', 'drop,line=32'], 2, '--fault with a line out of range'),
+                           (['--fault', 'status,req=event'], 2, '--fault kind that does not fit req'),
+                           (['--names-fault', 'bogus'], 2, '--names-fault bogus'),
+                           (['--names-fault', 'dup', '--names', 'none'], 2, '--names-fault with --names'),
+                           (['--names-fault', 'padded:10'], 2, '--names-fault padded smaller than the names'),
+                           (['--fuzz', 'x'], 2, '--fuzz without a number'),
+                           (['--fuzz-rate', '101'], 2, '--fuzz-rate above 100'),
+                           (['--crash-after', '0'], 2, '--crash-after 0'),
+                           (['--lines', '0', '--allow-zero-lines', '--loop', '0:0'], 2, '--loop without lines')):
         p = subprocess.run([SIM, '--socket', VSOCK, *args], stderr=subprocess.PIPE, text=True)
         err = p.stderr.strip().splitlines()
         tap(p.returncode == rc and len(err) == 1 and err[0].startswith('vgpio-sim: '),
@@ -243,6 +277,13 @@ def test_cli():
     tap(p.returncode == 2, 'cli: --socket is required')
     p = subprocess.run([SIM, '--help'], stdout=subprocess.PIPE, text=True)
     tap(p.returncode == 0 and 'pulse L N PERIOD_US' in p.stdout, 'cli: --help documents the control protocol')
+    want = ('--reset-mode', '--rules', '--mock-values', '--fault SPEC', '--names-fault', '--allow-zero-lines',
+            '--crash-after', '--fuzz SEED', '--fuzz-rate', 'burst L[,L...] N PERIOD_US', 'edgetimes L', 'clock',
+            'reset-mode keep|forget', 'state-reset', 'rules spec|rust-vmm', 'mock-values 0|1', 'fault SPEC',
+            'fault list', 'fault clear [ID]', 'fuzz SEED [RATE]', 'fuzz-stats', 'stall-queue Q', 'unstall-queue Q',
+            'crash', 'stale=0|1', 'svc_max_ns=M')
+    missing = [w for w in want if w not in p.stdout]
+    tap(p.returncode == 0 and not missing, 'cli: --help documents every new option and command', missing)
     p = start()
     q = subprocess.run([SIM, '--socket', VSOCK], stderr=subprocess.PIPE, text=True)
     tap(q.returncode == 1 and 'in use' in q.stderr, 'cli: a socket in use is an error', q.stderr)
@@ -283,6 +324,36 @@ def test_ctl():
         c.cmd('unloop 2 3').startswith('err'), 'ctl: loop, unloop')
     tap(c.cmd('fail 1 1') == 'ok' and c.cmd('hang 1 0') == 'ok' and c.cmd('reset-stats') == 'ok',
         'ctl: fail, hang, reset-stats')
+    r = c.cmd('clock')
+    tap(r.startswith('ok mono_ns=') and int(r.split('=')[1]) > 0, 'ctl: clock', r)
+    tap(c.cmd('reset-mode forget') == 'ok' and c.cmd('reset-mode keep') == 'ok' and
+        c.cmd('reset-mode x').startswith('err'), 'ctl: reset-mode')
+    tap(c.cmd('rules rust-vmm') == 'ok' and c.cmd('rules spec') == 'ok' and c.cmd('rules x').startswith('err'),
+        'ctl: rules')
+    tap(c.cmd('mock-values 1') == 'ok' and c.cmd('mock-values 0') == 'ok' and
+        c.cmd('mock-values 2').startswith('err'), 'ctl: mock-values')
+    tap(c.cmd('fault list') == 'ok 0 faults:' and c.cmd('fault drop,line=2,count=3') == 'ok id=1' and
+        c.cmd('fault delay,arg=20') == 'ok id=2', 'ctl: fault SPEC answers the id')
+    r = c.cmd('fault list')
+    tap(r == 'ok 2 faults: id=1 kind=drop line=2 req=any count=3 arg=0; '
+        'id=2 kind=delay line=all req=any count=always arg=20', 'ctl: fault list', r)
+    tap(c.cmd('fault clear 1') == 'ok' and c.cmd('fault clear 1').startswith('err') and
+        c.cmd('fault clear') == 'ok' and c.cmd('fault list') == 'ok 0 faults:', 'ctl: fault clear')
+    tap(c.cmd('fault frob').startswith('err unknown fault kind') and c.cmd('fault drop,line=8').startswith('err') and
+        c.cmd('fault').startswith('err'), 'ctl: bad fault specs answer err')
+    r = c.cmd('fuzz-stats')
+    tap(r == 'ok seed=0 requests=0 events=0 faults=0 drop=0 delay=0 reorder=0 len-short=0 len-long=0 len-zero=0 '
+        'status=0 value=0 wrong-line=0 no-type=0 twice=0 evstatus=0 storm=0', 'ctl: fuzz-stats', r)
+    tap(c.cmd('fuzz 77 25') == 'ok seed=77 rate=25' and c.cmd('fuzz-stats').startswith('ok seed=77 ') and
+        c.cmd('fuzz off') == 'ok' and c.cmd('fuzz 1 101').startswith('err') and c.cmd('fuzz').startswith('err'),
+        'ctl: fuzz SEED RATE, fuzz off')
+    tap(c.cmd('stall-queue 1') == 'ok' and c.cmd('unstall-queue 1') == 'ok' and
+        c.cmd('stall-queue 2').startswith('err'), 'ctl: stall-queue, unstall-queue')
+    tap(c.cmd('state-reset') == 'ok' and c.cmd('edgetimes 3') == 'ok n=0 t=' and
+        c.cmd('edgetimes 8').startswith('err'), 'ctl: state-reset, edgetimes')
+    r = c.cmd('stats')
+    tap(r.endswith(' inflight=0 stale=0 faults=0 storm=0 dead_queue=0 svc_n=0 svc_total_ns=0 svc_max_ns=0'),
+        'ctl: stats has the new counters', r)
     c2 = Ctl()
     tap(c2.cmd('ping') == 'ok pong' and c.cmd('ping') == 'ok pong', 'ctl: two clients at once')
     tap(c.cmd('quit') == 'ok', 'ctl: quit answers ok')
@@ -421,6 +492,436 @@ def test_reconnect():
     finish(p)
 
 
+def session(*args, features=F_ALL, num=NUM):
+    p = start(*args)
+    fe = FrontEnd()
+    g = Guest(fe, features, num)
+    return p, fe, g, Ctl()
+
+
+def setup(g, *reqs):
+    """Requests (type, gpio, value) answered before the test goes on."""
+    for r in reqs:
+        g.request(*r)
+    return g.used(0, n=len(reqs))
+
+
+def stats_field(c, name):
+    for kv in c.cmd('stats').split()[1:]:
+        k, v = kv.split('=', 1)
+        if k == name:
+            return int(v)
+    return None
+
+
+def wait_stat(c, name, want, wait=5.0):
+    t = time.time() + wait
+    while True:
+        v = stats_field(c, name)
+        if v == want or time.time() > t:
+            return v
+        time.sleep(0.01)
+
+
+def test_reset_keep():
+    p, fe, g, c = session('--lines', '8')
+    setup(g, (5, 1, 1), (3, 1, 1), (3, 2, 2), (6, 2, 3), (3, 3, 2), (6, 3, 1))
+    eh, eo = g.unmask(2)
+    c.until('get 2', 'masked=0')
+    c.cmd('level 3 1')
+    r = g.stop()
+    tap(r[0] and r[1] and r[0][2] == struct.pack('<II', 0, g.avail_idx[0]), 'keep: GET_VRING_BASE answered', r)
+    g1, g2, g3 = c.cmd('get 1'), c.cmd('get 2'), c.cmd('get 3')
+    tap('dir=out value=1' in g1 and 'dir=in' in g2 and 'irq=both masked=1' in g2 and g2.endswith('stale=1') and
+        'irq=rising' in g3 and 'pending=1' in g3 and g3.endswith('stale=0'),
+        'keep (default): a ring stop keeps dir, value, type, the latched edge; the held line goes stale',
+        f'{g1} | {g2} | {g3}')
+    tap(stats_field(c, 'stale') == 1 and g.used(1, 0.1) == [], 'keep: stats stale=1, the old buffer is never written')
+    g.restart()
+    h, a = g.request(2, 1, 0)
+    u = g.used(0)
+    tap(u == [(h, 2)] and g.m[a + 1] == 1, 'keep: after the restart GET_DIRECTION still says out', u)
+    eh, eo = g.unmask(2)
+    u = g.used(1)
+    tap(u == [(eh, 1)] and g.m[eo] == 0 and c.cmd('get 2').endswith('stale=1'),
+        'keep: a new buffer on the stale line comes back INVALID at once', u)
+    eh, eo = g.unmask(3)
+    u = g.used(1)
+    tap(u == [(eh, 1)] and g.m[eo] == 1, 'keep: the latched edge survives the ring stop', u)
+    setup(g, (6, 2, 0))
+    tap(c.cmd('get 2').endswith('stale=0') and stats_field(c, 'stale') == 0, 'keep: IRQ type NONE clears the stale line')
+    setup(g, (6, 2, 3))
+    eh, eo = g.unmask(2)
+    tap('masked=0' in c.until('get 2', 'masked=0'), 'keep: then the line holds buffers again')
+    tap(c.cmd('state-reset') == 'ok' and 'dir=none value=0 level=0 irq=none masked=1' in c.cmd('get 1'),
+        'state-reset resets every line by hand', c.cmd('get 1'))
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+
+
+def test_reset_forget():
+    p, fe, g, c = session('--lines', '8', '--reset-mode', 'forget')
+    setup(g, (5, 1, 1), (3, 1, 1), (3, 2, 2), (6, 2, 3))
+    g.unmask(2)
+    c.until('get 2', 'masked=0')
+    g.stop()
+    g1, g2 = c.cmd('get 1'), c.cmd('get 2')
+    tap('dir=none value=0' in g1 and 'irq=none masked=1' in g2 and g2.endswith('stale=0'),
+        '--reset-mode forget: a request queue stop resets every line', f'{g1} | {g2}')
+    g.restart()
+    setup(g, (3, 1, 1))
+    c.cmd('reset-mode keep')
+    g.stop()
+    tap('dir=out' in c.cmd('get 1'), 'reset-mode keep at run time', c.cmd('get 1'))
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+
+
+def test_rules():
+    p, fe, g, c = session('--lines', '4', '--rules', 'rust-vmm')
+    h, a = g.request(3, 0, 1)
+    g.used(0)
+    err_out = g.m[a]
+    setup(g, (5, 0, 1))
+    h, a = g.request(3, 0, 1)
+    g.used(0)
+    tap(err_out == 1 and g.m[a] == 0, 'rust-vmm: SET_DIRECTION OUT needs a SET_VALUE first', (err_out, g.m[a]))
+    setup(g, (3, 1, 2))
+    res = []
+    for t in (0, 1, 4, 0x11, 3):
+        h, a = g.request(6, 1, t)
+        g.used(0)
+        res.append(g.m[a])
+    tap(res == [1, 0, 1, 1, 1], 'rust-vmm: IRQ type NONE on NONE, level, bits above 0x0F, a change answer ERR', res)
+    h, a = g.request(2, 1, 0, wlen=3)
+    u = g.used(0)
+    h2, a2 = g.request(1, 0, 0, wlen=1 + 24)
+    u2 = g.used(0)
+    h3, a3 = g.request(1, 0, 0, wlen=1 + 25)
+    u3 = g.used(0)
+    tap(u == [(h, 2)] and g.m[a] == 1 and u2 == [(h2, 25)] and g.m[a2] == 0 and g.m[a3] == 1,
+        'rust-vmm: responses must be exactly sized', f'{u} {u2} {u3}')
+    tap(c.cmd('rules spec') == 'ok', 'rules spec at run time')
+    h, a = g.request(2, 1, 0, wlen=3)
+    g.used(0)
+    tap(g.m[a] == 0, 'spec rules take a larger response buffer')
+    c.cmd('rules rust-vmm')
+    n = stats_field(c, 'requests')
+    h, a = g.request(2, 4, 0)
+    h2, a2 = g.request(2, 0, 0)
+    st = c.until('stats', 'dead_queue=1')
+    tap('dead_queue=1' in st and g.used(0, 0.3) == [] and stats_field(c, 'requests') == n + 1,
+        'rust-vmm: a line out of range kills the request queue (dead_queue=1)', st)
+    fe.s.close()
+    fe = FrontEnd()
+    g = Guest(fe, F_ALL)
+    h, a = g.request(2, 0, 0)
+    u = g.used(0)
+    tap(u == [(h, 2)] and stats_field(c, 'dead_queue') == 0, 'rust-vmm: a new front end is served again', u)
+    c.cmd('mock-values 1')
+    setup(g, (3, 2, 2))
+    c.cmd('level 2 1')
+    h, a = g.request(4, 2, 0)
+    g.used(0)
+    e = g.m[a]
+    setup(g, (5, 2, 0))
+    h, a = g.request(4, 2, 0)
+    g.used(0)
+    tap(e == 1 and g.m[a:a + 2] == b'\0\1', 'mock-values: GET_VALUE on an input needs a SET_VALUE first',
+        (e, g.m[a:a + 2]))
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+    p, fe, g, c = session('--lines', '4', '--mock-values')
+    setup(g, (3, 0, 2))
+    h, a = g.request(4, 0, 0)
+    g.used(0)
+    tap(g.m[a] == 1, '--mock-values')
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+
+
+def test_faults_requests():
+    p, fe, g, c = session('--lines', '8', '--fault', 'status,req=get-dir,line=1,count=1,arg=0x7f', num=64)
+    out = []
+    for _ in range(2):
+        h, a = g.request(2, 1, 0)
+        g.used(0)
+        out.append(g.m[a])
+    tap(out == [0x7f, 0] and c.cmd('fault list') == 'ok 0 faults:',
+        'fault status: the status byte, count=1 retires the fault', out)
+    setup(g, (5, 0, 1), (3, 0, 1))
+    c.cmd('fault value,req=get-value,arg=200')
+    h, a = g.request(4, 0, 0)
+    g.used(0)
+    v = g.m[a + 1]
+    c.cmd('fault clear')
+    h, a = g.request(4, 0, 0)
+    g.used(0)
+    tap(v == 200 and g.m[a + 1] == 1, 'fault value: the value byte', v)
+    n = stats_field(c, 'requests')
+    c.cmd('fault drop,line=3,count=1')
+    h3, _ = g.request(2, 3, 0, indirect=True)
+    h4, _ = g.request(2, 4, 0, indirect=True)
+    u = g.used(0)
+    wait_stat(c, 'requests', n + 2)
+    u += g.used(0, 0.3)
+    h5, _ = g.request(2, 3, 0, indirect=True)
+    u2 = g.used(0)
+    tap(u == [(h4, 2)] and u2 == [(h5, 2)], 'fault drop: that request is never answered, others are', f'{u} {u2}')
+    c.cmd('fault delay,line=5,count=1,arg=300')
+    t0 = time.time()
+    h5, _ = g.request(2, 5, 0, indirect=True)
+    h6, _ = g.request(2, 6, 0, indirect=True)
+    u = g.used(0)
+    u += g.used(0, 5)
+    dt = time.time() - t0
+    tap(u == [(h6, 2), (h5, 2)] and dt >= 0.3, 'fault delay: answered arg ms later, the queue served meanwhile',
+        f'{u} {dt:.3f}')
+    c.cmd('fault reorder,req=get-dir,count=2')
+    ha, _ = g.request(2, 0, 0, indirect=True, kick=False)
+    hb, _ = g.request(2, 1, 0, indirect=True)
+    u = g.used(0, n=2)
+    tap(u == [(hb, 2), (ha, 2)], 'fault reorder: two held requests answered in reverse order', u)
+    c.cmd('fault reorder,arg=4,count=1')
+    t0 = time.time()
+    h, _ = g.request(2, 0, 0, indirect=True)
+    u = g.used(0, 5)
+    dt = time.time() - t0
+    tap(u == [(h, 2)] and dt >= 0.05, 'fault reorder: answered after 50 ms when no more come', f'{u} {dt:.3f}')
+    res = []
+    for spec, wlen, typ in (('len-short', 2, 2), ('len-long', 2, 2), ('len-zero', 2, 2), ('len-short', 49, 1),
+                            ('len-long', 60, 1)):
+        c.cmd(f'fault {spec},count=1')
+        h, a = g.request(typ, 0, 0, wlen=wlen, indirect=True)
+        u = g.used(0)
+        res.append(u[0][1] if u else None)
+    tap(res == [1, 10, 0, 24, 68] and g.m[a] == 0,
+        'fault len-short/long/zero: used length 1, buffer + 8, 0; names: half', res)
+    tap(stats_field(c, 'faults') == 12, 'stats counts the faults injected', c.cmd('stats'))
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+
+
+def test_faults_events():
+    p, fe, g, c = session('--lines', '8', num=64)
+    setup(g, (3, 0, 2), (6, 0, 3), (3, 1, 2), (6, 1, 3), (3, 2, 2))
+    c.cmd('fault wrong-line,line=0,count=1')
+    e0, o0 = g.unmask(0)
+    e1, o1 = g.unmask(1)
+    c.until('get 1', 'masked=0')
+    c.cmd('level 0 1')
+    u = g.used(1)
+    tap(u == [(e1, 1)] and g.m[o1] == 1 and 'masked=0' in c.cmd('get 0'),
+        'fault wrong-line: line 0 has the edge, line 1 buffer comes back VALID', u)
+    c.cmd('fault no-type,count=1')
+    e2, o2 = g.unmask(2)
+    u = g.used(1)
+    e3, o3 = g.unmask(2)
+    u += g.used(1)
+    tap(u == [(e2, 1), (e3, 1)] and g.m[o2] == 1 and g.m[o3] == 0,
+        'fault no-type: a buffer for a line of type NONE comes back VALID', u)
+    c.cmd('fault twice,count=1')
+    c.cmd('level 0 0')
+    u = g.used(1, n=2)
+    tap(u == [(e0, 1), (e0, 1)], 'fault twice: the same head twice on the used ring', u)
+    c.cmd('fault evstatus,arg=0x42,count=1')
+    e0, o0 = g.unmask(0)
+    c.until('get 0', 'masked=0')
+    c.cmd('level 0 1')
+    u = g.used(1)
+    tap(u == [(e0, 1)] and g.m[o0] == 0x42, 'fault evstatus: event status byte arg', u)
+    c.cmd('fault storm,line=1')
+    n0 = stats_field(c, 'storm')
+    hs = [g.unmask(1)[0] for _ in range(3)]
+    u = g.used(1, n=3)
+    tap([x[0] for x in u] == hs and stats_field(c, 'storm') == n0 + 3,
+        'fault storm: every buffer of an enabled line comes back VALID at once (stats storm)', u)
+    c.cmd('fault clear')
+    c.cmd('fault delay,req=event,arg=200,count=1')
+    e0, o0 = g.unmask(0)
+    c.until('get 0', 'masked=0')
+    t0 = time.time()
+    c.cmd('level 0 0')
+    u = g.used(1, 5)
+    dt = time.time() - t0
+    tap(u == [(e0, 1)] and dt >= 0.2, 'fault delay on an event buffer', f'{u} {dt:.3f}')
+    c.cmd('fault drop,req=event,count=1')
+    e0, o0 = g.unmask(0)
+    c.until('get 0', 'masked=0')
+    c.cmd('level 0 1')
+    tap('masked=1' in c.until('get 0', 'masked=1') and g.used(1, 0.3) == [],
+        'fault drop on an event buffer: never returned')
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+
+
+def names_of(*args, lines=8):
+    p, fe, g, c = session('--lines', str(lines), *args)
+    fe.send(24, struct.pack('<III', 0, 8, 0) + bytes(8))
+    cfg = fe.recv()[2][12:]
+    ngpio, size = struct.unpack('<H2xI', cfg)
+    block = None
+    if size and size < 70000:
+        h, a = g.request(1, 0, 0, wlen=size + 1)
+        u = g.used(0)
+        if u == [(h, size + 1)] and g.m[a] == 0:
+            block = g.m[a + 1:a + 1 + size]
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+    return ngpio, size, block
+
+
+def test_names_faults():
+    _, size, b = names_of('--names-fault', 'no-nul', lines=4)
+    tap(size == 23 and b == b'GPIO0\0GPIO1\0GPIO2\0GPIO3', '--names-fault no-nul', (size, b))
+    _, size, b = names_of('--names-fault', 'fewer', lines=4)
+    tap(b == b'GPIO0\0GPIO1\0', '--names-fault fewer', b)
+    _, size, b = names_of('--names-fault', 'dup', lines=4)
+    tap(b == b'GPIO0\0GPIO0\0GPIO2\0GPIO2\0', '--names-fault dup', b)
+    _, size, b = names_of('--names-fault', 'non-ascii', lines=2)
+    tap(b and any(x >= 0x80 for x in b) and b.count(0) == 2, '--names-fault non-ascii', b)
+    _, size, b = names_of('--names-fault', 'padded')
+    tap(size == 65536 and b and b.startswith(b'GPIO0\0GPIO1\0') and b[48:] == bytes(65536 - 48),
+        '--names-fault padded: a 64 KiB block for 8 lines', size)
+    ngpio, size, _ = names_of('--lines', '0', '--allow-zero-lines', lines=0)
+    tap(ngpio == 0 and size == 0, '--lines 0 --allow-zero-lines: ngpio 0, no names', (ngpio, size))
+
+
+def test_crash():
+    p = start('--lines', '4')
+    c = Ctl()
+    c.f.write(b'crash\n')
+    c.f.flush()
+    r = c.f.readline()
+    rc, err = finish(p)
+    tap(r == b'' and rc == 3 and os.path.exists(VSOCK), 'crash: _exit(3), no reply, the sockets stay', f'{rc} {err}')
+    p, fe, g, c = session('--lines', '4', '--crash-after', '2')
+    hs = [g.request(2, i, 0, indirect=True)[0] for i in range(3)]
+    rc, err = finish(p)
+    u = g.used(0, 0.1, n=3)
+    tap(rc == 3 and u == [(hs[0], 2), (hs[1], 2)], '--crash-after 2: two answers, then _exit(3)', f'{rc} {u}')
+
+
+def test_stall():
+    p, fe, g, c = session('--lines', '4')
+    setup(g, (3, 1, 2), (6, 1, 3))
+    k = stats_field(c, 'kicks')
+    n = stats_field(c, 'requests')
+    tap(c.cmd('stall-queue 0') == 'ok', 'stall-queue 0')
+    h, a = g.request(2, 0, 0)
+    wait_stat(c, 'kicks', k + 1)
+    tap(g.used(0, 0.2) == [] and stats_field(c, 'requests') == n, 'stall-queue 0: the kick is taken, nothing processed')
+    e, o = g.unmask(1)
+    tap('masked=0' in c.until('get 1', 'masked=0'), 'stall-queue 0: the event queue is still served')
+    c.cmd('unstall-queue 0')
+    u = g.used(0)
+    tap(u == [(h, 2)], 'unstall-queue 0: processing resumes', u)
+    c.cmd('stall-queue 1')
+    c.cmd('level 1 1')
+    c.until('get 1', 'masked=1')
+    tap(g.used(1, 0.2) == [], 'stall-queue 1: an event is not returned')
+    c.cmd('unstall-queue 1')
+    u = g.used(1)
+    tap(u == [(e, 1)] and g.m[o] == 1, 'unstall-queue 1: the event goes out', u)
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+
+
+def fuzz_run(*args):
+    """100 messages with the fuzzer on: its statistics and whether every
+    message that was not dropped came back."""
+    p, fe, g, c = session('--lines', '4', *args, num=256)
+    for i in range(60):
+        g.request(2 + i % 5, i % 3, i % 2, indirect=True)
+    for i in range(40):
+        g.unmask(3, indirect=True)
+    t = time.time() + 5
+    while time.time() < t:
+        fs = c.cmd('fuzz-stats')
+        if ' requests=60 events=40 ' in fs:
+            break
+        time.sleep(0.01)
+    f = dict(kv.split('=') for kv in fs.split()[1:])
+    want = 100 - int(f['drop']) + int(f['twice'])
+    got, t = 0, time.time() + 5
+    while got < want and time.time() < t:
+        got += len(g.used(0, 0)) + len(g.used(1, 0))
+        time.sleep(0.01)
+    got += len(g.used(0, 0.05)) + len(g.used(1, 0.05))
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    _, err = finish(p)
+    return fs, got == want, err
+
+
+def test_fuzz():
+    a, ok_a, err = fuzz_run('--fuzz', '1234', '--fuzz-rate', '50')
+    b, ok_b, _ = fuzz_run('--fuzz', '1234', '--fuzz-rate', '50')
+    c, _, _ = fuzz_run('--fuzz', '99', '--fuzz-rate', '50')
+    tap('vgpio-sim: fuzz seed 1234' in err, '--fuzz prints its seed', err)
+    tap(a == b and ' requests=60 events=40 ' in a and 'faults=0 ' not in a,
+        'fuzz: the same seed replays the same faults', f'{a} | {b}')
+    tap(a != c, 'fuzz: another seed, other faults', c)
+    tap(ok_a and ok_b, 'fuzz: every message not dropped comes back')
+    p = start('--lines', '4')
+    cc = Ctl()
+    r = cc.cmd('fuzz 5 100')
+    cc.cmd('quit')
+    _, err = finish(p)
+    tap(r == 'ok seed=5 rate=100' and 'vgpio-sim: fuzz seed 5' in err, 'fuzz SEED RATE at run time', err)
+
+
+def test_burst():
+    p, fe, g, c = session('--lines', '8')
+    setup(g, (3, 0, 2), (6, 0, 3), (3, 1, 2), (6, 1, 1), (2, 0, 0))
+    e0, o0 = g.unmask(0)
+    c.until('get 0', 'masked=0')
+    t_before = int(c.cmd('clock').split('=')[1])
+    t0 = time.time()
+    r = c.cmd('burst 0,1 10 4000')
+    dt = time.time() - t0
+    t_after = int(c.cmd('clock').split('=')[1])
+    tap(r == 'ok pulses=10 edges=30 sent=1 latched=2 collapsed=27',
+        'burst: free-running pulses on two lines, edges latched and collapsed as the model does', r)
+    tap(dt >= 0.04, 'burst: takes N periods', f'{dt:.3f}')
+    u = g.used(1)
+    tap(u == [(e0, 1)] and g.m[o0] == 1, 'burst: the held buffer goes back at the first edge', u)
+    r1 = c.cmd('edgetimes 0')
+    e0, o0 = g.unmask(0)
+    g.used(1)
+    r2 = c.cmd('edgetimes 0')
+    t = [int(x) for x in r2.split('t=')[1].split(',')] if 't=' in r2 else []
+    tap(r1.startswith('ok n=1 t=') and r2.startswith('ok n=2 t=') and len(t) == 2 and
+        t_before <= t[0] < t[1] <= t_after,
+        'edgetimes: the time of each edge, the latched one included, in CLOCK_MONOTONIC', f'{r2} {t_before} {t_after}')
+    tap(c.cmd('reset-stats') == 'ok' and c.cmd('edgetimes 0') == 'ok n=0 t=', 'reset-stats forgets the edge times')
+    c.cmd('level 2 1')
+    tap(c.cmd('burst 2 1 1000') == 'err level is high on line 2' and c.cmd('burst 0,0 1 10').startswith('err') and
+        c.cmd('burst 9 1 1').startswith('err usage') and c.cmd('burst 0 1').startswith('err usage'),
+        'burst: bad arguments answer err')
+    t0 = time.time()
+    r = c.cmd('burst 3 50 2000')
+    dt = time.time() - t0
+    tap(r == 'ok pulses=50 edges=0 sent=0 latched=0 collapsed=0' and dt >= 0.1, 'burst: timed to absolute deadlines',
+        f'{r} {dt:.3f}')
+    for i in range(5):
+        g.request(2, i, 0)
+    g.used(0, n=5)
+    svc_n, tot, mx = stats_field(c, 'svc_n'), stats_field(c, 'svc_total_ns'), stats_field(c, 'svc_max_ns')
+    tap(svc_n == 5 and 0 < mx <= tot, 'stats: service time of requests answered at once', (svc_n, tot, mx))
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+
+
 def hostile(name, fn):
     p = start('--once')
     fe = FrontEnd()
@@ -458,6 +959,16 @@ def main():
         lambda: test_data_path(F_ALL, True, 'indirect+event_idx'),
         lambda: test_data_path(F_BASE, False, 'direct'),
         test_reconnect,
+        test_reset_keep,
+        test_reset_forget,
+        test_rules,
+        test_faults_requests,
+        test_faults_events,
+        test_names_faults,
+        test_crash,
+        test_stall,
+        test_fuzz,
+        test_burst,
         lambda: hostile('bad version flags', lambda fe: fe.send(1, flags=2)),
         lambda: hostile('payload larger than any message', lambda fe: fe.send(2, bytes(4000))),
         lambda: hostile('payload larger than its type', lambda fe: fe.send(2, bytes(16))),
