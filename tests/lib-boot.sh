@@ -185,8 +185,10 @@ run_boot() {
 			tap notok "$tag device tree" "the devicetree suites need an arm64 guest on virtio-MMIO"
 			return
 		fi
-		if ! why=$(make_dtb "$w" "$top/tests/data/$dtsrc" "$ndev" "${kargs[@]}" -append "$append" 2>&1); then
-			tap notok "$tag device tree made from QEMU's, with $dtsrc" "$why"
+		DT_NODES=
+		if ! make_dtb "$w" "$top/tests/data/$dtsrc" "$ndev" "${kargs[@]}" -append "$append" \
+			2> "$w/dtb.log"; then
+			tap notok "$tag device tree made from QEMU's, with $dtsrc" "$(tail -n 3 "$w/dtb.log")"
 			return
 		fi
 		tap ok "$tag device tree made from QEMU's, with $dtsrc: devices on $DT_NODES"
