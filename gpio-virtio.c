@@ -3,18 +3,27 @@
  * GPIO lines and their interrupts on a virtio GPIO device (virtio
  * specification 1.2 and later, "GPIO Device", device ID 41).
  *
- * Every line operation is one request on the request virtqueue; replies are
- * matched to requests by token. Interrupts use the event virtqueue: one
+ * Every line operation is a request on the request virtqueue, answered in
+ * any order and matched by token. Interrupts use the event virtqueue: one
  * buffer pair per line, owned by the device while the line is unmasked.
+ *
+ * Nothing the device says is trusted: every wait is bounded and killable,
+ * a reply that comes late lands in memory the driver still owns, and a
+ * device keeps its line state across a reset (vhost-user back ends never
+ * see one), so the driver tears its state down before a reset and treats
+ * the device's state as unknown after it.
  */
 
 #include <linux/bitmap.h>
+#include <linux/cache.h>
 #include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/gpio/driver.h>
 #include <linux/irq.h>
+#include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
@@ -41,64 +50,74 @@ module_param(timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms,
 		 "Longest wait for a reply or for ring space in ms (0: no limit)");
 
-/* Largest names block accepted: per line, and in total. */
-#define VGPIO_NAME_MAX_PER_LINE		64
+/* A names block larger than this costs the names, not the chip. */
 #define VGPIO_NAMES_MAX			SZ_1M
 
-/* Lines whose direction is read per batch while the chip is added. */
-#define VGPIO_DIR_BATCH			256
+/* The longest wait of the driver's own teardown for each reply. */
+#define VGPIO_TEARDOWN_MS		1000
+
+/* Not a device value: the driver does not know the device's state. */
+#define VGPIO_UNKNOWN			0xff
+
+#define VGPIO_EDGE_TYPES	(BIT(VIRTIO_GPIO_IRQ_TYPE_EDGE_RISING) | \
+				 BIT(VIRTIO_GPIO_IRQ_TYPE_EDGE_FALLING) | \
+				 BIT(VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH))
+#define VGPIO_LEVEL_TYPES	(BIT(VIRTIO_GPIO_IRQ_TYPE_LEVEL_HIGH) | \
+				 BIT(VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW))
 
 enum { VGPIO_VQ_REQUEST, VGPIO_VQ_EVENT };
 
 /**
- * enum vgpio_msg_state - who owns a request
- * @VGPIO_MSG_IDLE: not queued yet, owned by the submitter
- * @VGPIO_MSG_QUEUED: owned by the device, the submitter waits
- * @VGPIO_MSG_DONE: returned by the device or reclaimed, owned by the submitter
- * @VGPIO_MSG_TIMED_OUT: owned by the device, past its deadline; the
- *	submitter was woken and gives it up
- * @VGPIO_MSG_ABANDONED: owned by the device, nobody waits; freed on return
+ * struct vgpio_batch - requests sent together and waited for together
+ * @done: completed when the last reply arrives or the deadline passes
+ * @pending: requests the device owns, plus one while more are being added
+ * @timed: @deadline applies
+ * @cut: the device is going away: the waiter gives its requests up
+ * @deadline: in jiffies, when @timed
+ * @node: in &virtio_gpio.inflight while waited for
+ *
+ * Lives on the waiter's stack; everything is under &virtio_gpio.req_lock.
  */
-enum vgpio_msg_state {
-	VGPIO_MSG_IDLE,
-	VGPIO_MSG_QUEUED,
-	VGPIO_MSG_DONE,
-	VGPIO_MSG_TIMED_OUT,
-	VGPIO_MSG_ABANDONED,
+struct vgpio_batch {
+	struct completion done;
+	unsigned int pending;
+	bool timed;
+	bool cut;
+	unsigned long deadline;
+	struct list_head node;
 };
 
 /**
- * struct vgpio_msg - one request and its response
- * @done: completed when the device returns the buffers or they are reclaimed
- * @state: the owner, &enum vgpio_msg_state, under &virtio_gpio.req_lock
- * @err: 0, or why the request ended without a reply
- * @len: number of bytes the device wrote
- * @line: the line the request is for
- * @deadline: in jiffies, when the request times out (if on a deadline list)
- * @node: in &virtio_gpio.inflight while it has a deadline, under req_lock
- * @resp: the device-writable buffer: @res, or a separate names buffer
+ * struct vgpio_slot - one request and its response
+ * @batch: who waits for it, while the device owns it; NULL once the waiter
+ *	gave up (the slot is freed when the device gives it back)
+ * @queued: the device owns it
+ * @answered: the device gave it back with a reply
+ * @len: bytes the device wrote
+ * @resp: the device-writable buffer, @res or a names buffer
  * @resp_len: size of @resp
  * @req: the device-readable request
- * @res: the device-writable response of line requests
+ * @res: the response of line requests
  *
- * Allocated per request, so a request that timed out can stay owned by the
- * device: the done callback frees it when the late reply arrives. The
- * submitter waits without a timer of its own: one timer per device ends
- * the requests whose deadline passed (see vgpio_deadline_expired()). @req and
- * @res each start a cache line of their own, apart from the CPU's fields.
+ * Slots come from a pool sized like the request ring, so the request path
+ * allocates nothing. A slot whose waiter gave up stays the device's until
+ * the device returns it; the pool gets a new slot in its place. @res shares
+ * no DMA cache line with anything the CPU writes meanwhile.
  */
-struct vgpio_msg {
-	struct completion done;
-	enum vgpio_msg_state state;
-	int err;
+struct vgpio_slot {
+	struct vgpio_batch *batch;
+	bool queued;
+	bool answered;
 	unsigned int len;
-	u16 line;
-	unsigned long deadline;
-	struct list_head node;
 	void *resp;
 	u32 resp_len;
-	struct virtio_gpio_request req ____cacheline_aligned;
-	struct virtio_gpio_response res ____cacheline_aligned;
+	struct virtio_gpio_request req;
+	/* private: the device writes alone in its cache lines */
+	__dma_from_device_group_begin();
+	/* public: */
+	struct virtio_gpio_response res;
+	/* private: */
+	__dma_from_device_group_end();
 };
 
 /**
@@ -107,29 +126,35 @@ struct vgpio_msg {
  * @res: device-writable, the event status
  */
 struct vgpio_evt {
-	struct virtio_gpio_irq_request req ____cacheline_aligned;
-	struct virtio_gpio_irq_response res ____cacheline_aligned;
+	struct virtio_gpio_irq_request req;
+	/* private: the device writes alone in its cache lines */
+	__dma_from_device_group_begin();
+	/* public: */
+	struct virtio_gpio_irq_response res;
+	/* private: */
+	__dma_from_device_group_end();
 };
 
 /**
  * struct vgpio_line - per-line state
  * @requests: requests sent for the line
- * @errors: requests that failed other than by timeout, bad events
+ * @errors: requests that failed other than by timeout, and bad events
  * @timeouts: requests that timed out
  * @irqs: interrupts delivered
- * @dir: last direction the device accepted, restored after resume
- * @val: last value the device accepted, restored after resume
+ * @dir: the device's direction as last read or set, or VGPIO_UNKNOWN
+ * @val: the last value the device accepted
+ * @held: a consumer has requested the line
  * @type: trigger type the irq core asked for, under &virtio_gpio.irq_lock
- * @rejected: trigger types the device refused (bit per type), under irq_lock
- * @probed: @rejected is known for every type, under irq_lock
- * @reprobe: the direction changed since @rejected was learned
+ * @dev_type: trigger type the device has, or VGPIO_UNKNOWN, under irq_lock
+ * @rejected: trigger types the device refused on this line, under irq_lock
  * @active: an interrupt consumer holds the line, under irq_lock
- * @dev_type: trigger type the device has, under irq_lock
  * @enabled: the device has a trigger type, under &virtio_gpio.evt_lock
  * @masked: the interrupt is masked, under evt_lock
- * @queued: @evt is owned by the device, under evt_lock
- * @evt_node: in &virtio_gpio.evt_queue while waiting to be queued, under
- *	evt_lock
+ * @queued: @evt is the device's, under evt_lock
+ * @latched: an edge came while masked; delivered at unmask, under evt_lock
+ * @resync: the device's answers contradict its trigger type, under evt_lock
+ * @stale: @evt was queued before the trigger type changed, under evt_lock
+ * @evt_node: in &virtio_gpio.evt_queue, under evt_lock
  * @evt: event buffers, allocated when an interrupt is first requested
  */
 struct vgpio_line {
@@ -139,15 +164,17 @@ struct vgpio_line {
 	atomic_t irqs;
 	u8 dir;
 	u8 val;
+	bool held;
 	u8 type;
-	u16 rejected;
-	bool probed;
-	bool reprobe;
-	bool active;
 	u8 dev_type;
+	u16 rejected;
+	bool active;
 	bool enabled;
 	bool masked;
 	bool queued;
+	bool latched;
+	bool resync;
+	bool stale;
 	struct list_head evt_node;
 	struct vgpio_evt *evt;
 };
@@ -159,27 +186,42 @@ struct vgpio_line {
  * @irqc: the interrupt chip of this device
  * @ngpio: number of lines
  * @lines: per-line state, @ngpio entries
- * @names: validated line names, "" for unnamed lines; freed after probe
- * @names_buf: the names response the @names point into; freed after probe
- * @swnode: software node carrying the names to gpiolib, or NULL
- * @dir_cached: get_direction() answers from @lines while the chip is added
+ * @names: line names for &gpio_chip.names, or NULL
+ * @names_buf: the names block @names point into
+ * @swnode: software node carrying the names, or NULL
  * @has_irq: VIRTIO_GPIO_F_IRQ was negotiated
  * @req_vq: the request virtqueue
- * @req_lock: protects @req_vq (add, kick, get_buf, detach), the state of
- *	every request, @broken, @space_gen and @inflight
+ * @req_lock: protects @req_vq, the slots and batches, @pool, @npool,
+ *	@broken, @space_gen, @space_waiters and @inflight
+ * @pool: free slots, @npool of them, at most @pool_size
+ * @npool: number of free slots
+ * @pool_size: the pool's capacity: twice the request ring's size, so that
+ *	a full ring's batch finds slots while single requests come and go
+ * @chunk: most requests one batch puts in flight: the ring's size
+ * @users: callers between vgpio_ops()'s entry and exit
  * @broken: the virtqueues are gone; new requests fail
- * @space_gen: counts buffers returned on @req_vq, to wait for ring space
+ * @closing: only the driver's own teardown reaches the device
+ * @space_gen: counts buffers the device returned, to wait for ring space
+ * @space_waiters: tasks waiting on @space_wq
  * @space_wq: where requests wait for ring space
- * @inflight: requests in flight with a deadline, under @req_lock
+ * @inflight: batches waited for
  * @deadline_timer: fires at the earliest deadline in @inflight
  * @evt_vq: the event virtqueue, or NULL
- * @evq_lock: protects @evt_vq (add, kick, get_buf, detach)
- * @evt_lock: protects the event fields of @lines, @evt_queue and @evt_live
- * @evt_queue: lines whose event buffers wait to be queued, oldest first, so
- *	that when the ring is full every line gets its turn
- * @evt_live: @evt_work may be scheduled and may use @evt_vq
- * @evt_work: queues pending event buffers (never from the irq core's locks)
- * @irq_lock: the irq bus lock; protects the trigger fields of @lines
+ * @evq_lock: protects @evt_vq
+ * @evt_lock: protects the event fields of @lines, @evt_queue, @evt_live and
+ *	@evt_owned
+ * @evt_queue: lines whose buffers wait to be queued or whose latched edge
+ *	waits to be delivered, oldest first (a full ring serves every line)
+ * @evt_live: @evt_work may run and use @evt_vq
+ * @evt_owned: event buffers the device owns
+ * @evt_wq: woken when the device returns an event buffer
+ * @evt_work: queues buffers and delivers latched edges (never from the irq
+ *	core's locks)
+ * @resync_work: brings lines back in step with the device
+ * @irq_lock: the irq bus lock; protects the trigger fields of @lines,
+ *	@caps_ok and @caps_refused
+ * @caps_ok: trigger types the device accepted, bit per type
+ * @caps_refused: trigger types the device refused, bit per type
  * @debugfs: this device's debugfs directory
  */
 struct virtio_gpio {
@@ -191,97 +233,42 @@ struct virtio_gpio {
 	const char **names;
 	u8 *names_buf;
 	struct fwnode_handle *swnode;
-	bool dir_cached;
 	bool has_irq;
 
 	struct virtqueue *req_vq;
-	spinlock_t req_lock; /* requestq, request states, broken, space_gen, inflight */
+	spinlock_t req_lock; /* requestq, slots, batches, pool, broken, space */
+	struct vgpio_slot **pool;
+	unsigned int npool;
+	unsigned int pool_size;
+	unsigned int chunk;
+	atomic_t users;
 	bool broken;
+	bool closing;
 	unsigned long space_gen;
+	unsigned int space_waiters;
 	wait_queue_head_t space_wq;
 	struct list_head inflight;
 	struct timer_list deadline_timer;
 
 	struct virtqueue *evt_vq;
-	spinlock_t evq_lock; /* eventq add, kick, get_buf and detach */
+	spinlock_t evq_lock; /* eventq */
 	raw_spinlock_t evt_lock; /* line event state, evt_queue, evt_live */
 	struct list_head evt_queue;
 	bool evt_live;
-	struct work_struct evt_work;
-	struct mutex irq_lock; /* irq bus lock: line trigger state */
+	unsigned int evt_owned;
+	wait_queue_head_t evt_wq;
+	struct irq_work evt_work;
+	struct delayed_work resync_work;
+	struct mutex irq_lock; /* irq bus lock: trigger state, caps */
+	u16 caps_ok;
+	u16 caps_refused;
 
 	struct dentry *debugfs;
 };
 
 static struct dentry *vgpio_debugfs_root;
 
-static struct vgpio_msg *vgpio_msg_alloc(u16 type, u16 line, u32 value)
-{
-	struct vgpio_msg *msg;
-
-	msg = kzalloc_obj(*msg, GFP_KERNEL);
-	if (!msg)
-		return NULL;
-
-	init_completion(&msg->done);
-	INIT_LIST_HEAD(&msg->node);
-	msg->line = line;
-	msg->req.type = cpu_to_le16(type);
-	msg->req.gpio = cpu_to_le16(line);
-	msg->req.value = cpu_to_le32(value);
-	msg->resp = &msg->res;
-	msg->resp_len = sizeof(msg->res);
-	return msg;
-}
-
-static void vgpio_msg_free(struct vgpio_msg *msg)
-{
-	if (msg->resp != &msg->res)
-		kfree(msg->resp);
-	kfree(msg);
-}
-
-/**
- * vgpio_msg_finish() - end a request the device no longer owns
- * @vgpio: the device
- * @msg: the request
- * @len: bytes the device wrote
- * @err: 0 for a reply, else why there is none
- *
- * Wakes the waiter, or frees the request when its waiter gave up.
- */
-static void vgpio_msg_finish(struct virtio_gpio *vgpio, struct vgpio_msg *msg,
-			     unsigned int len, int err)
-{
-	lockdep_assert_held(&vgpio->req_lock);
-
-	list_del_init(&msg->node);
-	if (msg->state == VGPIO_MSG_ABANDONED) {
-		vgpio_msg_free(msg);
-		return;
-	}
-	msg->len = len;
-	msg->err = err;
-	msg->state = VGPIO_MSG_DONE;
-	complete(&msg->done);
-}
-
-static void vgpio_request_done(struct virtqueue *vq)
-{
-	struct virtio_gpio *vgpio = vq->vdev->priv;
-	struct vgpio_msg *msg;
-	unsigned long flags;
-	unsigned int len;
-
-	spin_lock_irqsave(&vgpio->req_lock, flags);
-	while ((msg = virtqueue_get_buf(vq, &len))) {
-		vgpio_msg_finish(vgpio, msg, len, 0);
-		vgpio->space_gen++;
-	}
-	spin_unlock_irqrestore(&vgpio->req_lock, flags);
-
-	wake_up_all(&vgpio->space_wq);
-}
+/* Requests */
 
 static long vgpio_timeout(void)
 {
@@ -290,32 +277,144 @@ static long vgpio_timeout(void)
 	return ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT;
 }
 
+static struct vgpio_slot *vgpio_slot_alloc(gfp_t gfp)
+{
+	struct vgpio_slot *slot = kzalloc_obj(*slot, gfp);
+
+	if (slot) {
+		slot->resp = &slot->res;
+		slot->resp_len = sizeof(slot->res);
+	}
+	return slot;
+}
+
+static void vgpio_slot_free(struct vgpio_slot *slot)
+{
+	if (slot && slot->resp != &slot->res)
+		kvfree(slot->resp);
+	kfree(slot);
+}
+
 /**
- * vgpio_deadline_expired() - end the waits of requests past their deadline
+ * vgpio_slots_get() - take free slots from the pool
+ * @vgpio: the device
+ * @slots: where they go
+ * @n: how many, at most &virtio_gpio.chunk
+ *
+ * Waits (killable, bounded by timeout_ms) while other requests hold them.
+ *
+ * Return: 0, -ETIMEDOUT, -EINTR or -ENODEV.
+ */
+static int vgpio_slots_get(struct virtio_gpio *vgpio, struct vgpio_slot **slots,
+			   unsigned int n)
+{
+	unsigned long flags;
+	long left;
+	int ret = 0;
+
+	spin_lock_irqsave(&vgpio->req_lock, flags);
+	while (vgpio->npool < n && !vgpio->broken) {
+		vgpio->space_waiters++;
+		spin_unlock_irqrestore(&vgpio->req_lock, flags);
+		left = wait_event_killable_timeout(vgpio->space_wq,
+						   READ_ONCE(vgpio->npool) >= n ||
+						   READ_ONCE(vgpio->broken),
+						   vgpio_timeout());
+		spin_lock_irqsave(&vgpio->req_lock, flags);
+		vgpio->space_waiters--;
+		if (left <= 0) {
+			ret = left ? -EINTR : -ETIMEDOUT;
+			break;
+		}
+	}
+	if (!ret && vgpio->broken)
+		ret = -ENODEV;
+	if (!ret) {
+		vgpio->npool -= n;
+		memcpy(slots, &vgpio->pool[vgpio->npool], n * sizeof(*slots));
+	}
+	spin_unlock_irqrestore(&vgpio->req_lock, flags);
+	return ret;
+}
+
+/* Give slots back; NULL entries (left to the device) are replaced. */
+static void vgpio_slots_put(struct virtio_gpio *vgpio, struct vgpio_slot **slots,
+			    unsigned int n)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!slots[i])
+			slots[i] = vgpio_slot_alloc(GFP_KERNEL);
+
+	spin_lock_irqsave(&vgpio->req_lock, flags);
+	for (i = 0; i < n; i++) {
+		/* Out of memory: the pool is one slot short. */
+		if (!slots[i])
+			continue;
+		slots[i]->answered = false;
+		vgpio->pool[vgpio->npool++] = slots[i];
+	}
+	if (vgpio->space_waiters)
+		wake_up(&vgpio->space_wq);
+	spin_unlock_irqrestore(&vgpio->req_lock, flags);
+}
+
+static void vgpio_request_done(struct virtqueue *vq)
+{
+	struct virtio_gpio *vgpio = vq->vdev->priv;
+	struct vgpio_slot *slot;
+	unsigned long flags;
+	unsigned int len;
+
+	spin_lock_irqsave(&vgpio->req_lock, flags);
+	while ((slot = virtqueue_get_buf(vq, &len))) {
+		vgpio->space_gen++;
+		slot->queued = false;
+		slot->answered = true;
+		slot->len = len;
+		if (!slot->batch) {
+			vgpio_slot_free(slot);
+			continue;
+		}
+		if (!--slot->batch->pending) {
+			list_del_init(&slot->batch->node);
+			complete(&slot->batch->done);
+		}
+	}
+	if (vgpio->space_waiters)
+		wake_up(&vgpio->space_wq);
+	spin_unlock_irqrestore(&vgpio->req_lock, flags);
+}
+
+/**
+ * vgpio_deadline_expired() - end the waits of batches past their deadline
  * @t: &virtio_gpio.deadline_timer
  *
- * The requests stay owned by the device (a late reply frees them); their
- * submitters wake and return -ETIMEDOUT. Re-arms for the next deadline.
+ * The requests stay the device's; their waiters wake and give them up.
+ * Re-arms for the next deadline.
  */
 static void vgpio_deadline_expired(struct timer_list *t)
 {
 	struct virtio_gpio *vgpio = timer_container_of(vgpio, t, deadline_timer);
-	struct vgpio_msg *msg, *tmp;
+	struct vgpio_batch *b, *tmp;
 	unsigned long flags, next = 0, now = jiffies;
 	bool rearm = false;
 
 	spin_lock_irqsave(&vgpio->req_lock, flags);
-	list_for_each_entry_safe(msg, tmp, &vgpio->inflight, node) {
-		if (time_after(msg->deadline, now)) {
+	list_for_each_entry_safe(b, tmp, &vgpio->inflight, node) {
+		if (!b->timed)
+			continue;
+		if (time_after(b->deadline, now)) {
 			/* timeout_ms may change: deadlines are not sorted. */
-			if (!rearm || time_before(msg->deadline, next))
-				next = msg->deadline;
+			if (!rearm || time_before(b->deadline, next))
+				next = b->deadline;
 			rearm = true;
 			continue;
 		}
-		list_del_init(&msg->node);
-		msg->state = VGPIO_MSG_TIMED_OUT;
-		complete(&msg->done);
+		list_del_init(&b->node);
+		complete(&b->done);
 	}
 	if (rearm)
 		timer_reduce(&vgpio->deadline_timer, next);
@@ -323,287 +422,321 @@ static void vgpio_deadline_expired(struct timer_list *t)
 }
 
 /**
- * vgpio_submit() - queue requests, as many per kick as the ring holds
+ * vgpio_transfer() - send requests and wait for every reply
  * @vgpio: the device
- * @msgs: the requests
- * @n: number of requests
- * @queued: set to the number of requests the device now owns
+ * @slots: the requests, filled in; an entry the device keeps is set to NULL
+ * @n: number of requests, at most &virtio_gpio.chunk
+ * @own: the driver's own teardown, which may reach a closing device
  *
- * Requests that find the ring full wait for space, killable and bounded by
- * timeout_ms each time.
+ * All requests go in flight before the wait, with one notification per
+ * batch that fits the ring, and the waiter is woken once, by the last
+ * reply. The wait ends with the replies, at the deadline (timeout_ms after
+ * the last request was added) or when the task is killed; requests without
+ * a reply then stay the device's. The driver's own teardown waits at most
+ * VGPIO_TEARDOWN_MS per batch: it is worth trying, not worth hanging for.
  *
- * Return: 0 when every request was queued, else a negative errno.
+ * Return: 0 when every request was answered (see vgpio_check()), else
+ * -ENODEV, -ETIMEDOUT, -EINTR or an error from the virtqueue.
  */
-static int vgpio_submit(struct virtio_gpio *vgpio, struct vgpio_msg **msgs,
-			unsigned int n, unsigned int *queued)
+static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_slot **slots,
+			  unsigned int n, bool own)
 {
 	struct scatterlist req_sg, res_sg, *sgs[2] = { &req_sg, &res_sg };
-	long tmo = vgpio_timeout();
-	bool timed = tmo != MAX_SCHEDULE_TIMEOUT;
-	unsigned long flags, gen, deadline;
+	long tmo = vgpio_timeout(), left;
+	struct vgpio_batch b = { .pending = 1 };
 	unsigned int i = 0, added;
-	long left;
+	unsigned long flags, gen;
+	bool kick;
 	int ret = 0;
 
+	if (own)
+		tmo = min_t(long, tmo, msecs_to_jiffies(VGPIO_TEARDOWN_MS));
+	b.timed = tmo != MAX_SCHEDULE_TIMEOUT;
+	init_completion(&b.done);
+	INIT_LIST_HEAD(&b.node);
+
 	while (i < n) {
-		deadline = jiffies + (timed ? tmo : 0);
 		added = 0;
 		spin_lock_irqsave(&vgpio->req_lock, flags);
-		while (i < n && !vgpio->broken) {
-			struct vgpio_msg *msg = msgs[i];
+		if (vgpio->broken || (vgpio->closing && !own))
+			ret = -ENODEV;
+		while (!ret && i < n) {
+			struct vgpio_slot *slot = slots[i];
 
-			sg_init_one(&req_sg, &msg->req, sizeof(msg->req));
-			sg_init_one(&res_sg, msg->resp, msg->resp_len);
-			ret = virtqueue_add_sgs(vgpio->req_vq, sgs, 1, 1, msg,
+			sg_init_one(&req_sg, &slot->req, sizeof(slot->req));
+			sg_init_one(&res_sg, slot->resp, slot->resp_len);
+			ret = virtqueue_add_sgs(vgpio->req_vq, sgs, 1, 1, slot,
 						GFP_ATOMIC);
 			if (ret)
 				break;
-			msg->state = VGPIO_MSG_QUEUED;
-			if (timed) {
-				msg->deadline = deadline;
-				list_add_tail(&msg->node, &vgpio->inflight);
-			}
-			atomic_inc(&vgpio->lines[msg->line].requests);
+			slot->batch = &b;
+			slot->queued = true;
+			b.pending++;
+			atomic_inc(&vgpio->lines[le16_to_cpu(slot->req.gpio)].requests);
 			added++;
 			i++;
 		}
-		if (vgpio->broken)
-			ret = -ENODEV;
+		kick = false;
 		if (added) {
-			/* A no-op while an earlier deadline is armed. */
-			if (timed)
-				timer_reduce(&vgpio->deadline_timer, deadline);
-			virtqueue_kick(vgpio->req_vq);
+			if (list_empty(&b.node))
+				list_add_tail(&b.node, &vgpio->inflight);
+			if (b.timed) {
+				b.deadline = jiffies + tmo;
+				/* A no-op while an earlier deadline is armed. */
+				timer_reduce(&vgpio->deadline_timer, b.deadline);
+			}
+			kick = virtqueue_kick_prepare(vgpio->req_vq);
 		}
 		gen = vgpio->space_gen;
+		if (ret == -ENOSPC)
+			vgpio->space_waiters++;
 		spin_unlock_irqrestore(&vgpio->req_lock, flags);
+		if (kick)
+			virtqueue_notify(vgpio->req_vq);
 
-		if (i == n || ret != -ENOSPC)
+		if (ret != -ENOSPC)
 			break;
-
+		/* The ring is full: wait until the device returns buffers. */
 		left = wait_event_killable_timeout(vgpio->space_wq,
 						   READ_ONCE(vgpio->space_gen) != gen ||
-						   READ_ONCE(vgpio->broken),
-						   tmo);
-		if (!left) {
-			ret = -ETIMEDOUT;
-			atomic_inc(&vgpio->lines[msgs[i]->line].timeouts);
-			break;
-		}
-		if (left < 0) {
-			ret = -EINTR;
-			break;
-		}
-		ret = 0;
+						   READ_ONCE(vgpio->broken), tmo);
+		spin_lock_irqsave(&vgpio->req_lock, flags);
+		vgpio->space_waiters--;
+		spin_unlock_irqrestore(&vgpio->req_lock, flags);
+		ret = left > 0 ? 0 : left ? -EINTR : -ETIMEDOUT;
 	}
 
-	*queued = i;
-	return i == n ? 0 : ret;
-}
+	/* Everything is added: the last reply may complete the batch now. */
+	spin_lock_irqsave(&vgpio->req_lock, flags);
+	if (!--b.pending)
+		list_del_init(&b.node);
+	spin_unlock_irqrestore(&vgpio->req_lock, flags);
 
-/**
- * vgpio_wait() - wait for the reply to one queued request
- * @vgpio: the device
- * @msgp: the request; set to NULL when it is left to the device
- *
- * The wait ends with the reply, with the request's deadline (the device's
- * deadline timer), or when the task is killed. A request that timed out, or
- * whose waiter is killed, stays owned by the device and is freed by the done
- * callback when the reply lands.
- *
- * Return: 0 when the request ended (see &vgpio_msg.err), -ETIMEDOUT or -EINTR.
- */
-static int vgpio_wait(struct virtio_gpio *vgpio, struct vgpio_msg **msgp)
-{
-	struct vgpio_msg *msg = *msgp;
-	unsigned long flags;
-	int ret;
-
-	ret = wait_for_completion_killable(&msg->done);
+	left = b.pending ? wait_for_completion_killable(&b.done) : 0;
 
 	spin_lock_irqsave(&vgpio->req_lock, flags);
-	if (msg->state == VGPIO_MSG_QUEUED || msg->state == VGPIO_MSG_TIMED_OUT) {
-		ret = msg->state == VGPIO_MSG_QUEUED ? -EINTR : -ETIMEDOUT;
-		list_del_init(&msg->node);
-		msg->state = VGPIO_MSG_ABANDONED;
-		spin_unlock_irqrestore(&vgpio->req_lock, flags);
-		*msgp = NULL;
-		return ret;
+	list_del_init(&b.node);
+	if (b.pending) {
+		/* The device keeps what it has not answered. */
+		if (!ret)
+			ret = b.cut ? -ENODEV : left ? -EINTR : -ETIMEDOUT;
+		for (i = 0; i < n; i++) {
+			if (slots[i] && slots[i]->queued && slots[i]->batch == &b) {
+				slots[i]->batch = NULL;
+				slots[i] = NULL;
+			}
+		}
 	}
 	spin_unlock_irqrestore(&vgpio->req_lock, flags);
-	return 0;
-}
-
-/**
- * vgpio_result() - check the reply to a request
- * @vgpio: the device
- * @msg: the ended request
- *
- * Return: 0 for a well-formed OK reply, -EIO for a device error or a reply
- * of the wrong size, or the error that ended the request.
- */
-static int vgpio_result(struct virtio_gpio *vgpio, struct vgpio_msg *msg)
-{
-	u8 status = *(u8 *)msg->resp;
-
-	if (msg->err)
-		return msg->err;
-	if (!msg->len || status != VIRTIO_GPIO_STATUS_OK)
-		return -EIO;
-	if (msg->len != msg->resp_len) {
-		dev_warn_ratelimited(&vgpio->vdev->dev,
-				     "line %u: reply of %u bytes, expected %u\n",
-				     msg->line, msg->len, msg->resp_len);
-		return -EIO;
-	}
-	return 0;
-}
-
-/**
- * vgpio_transfer() - send requests and wait for every reply
- * @vgpio: the device
- * @msgs: the requests; entries left to the device are set to NULL
- * @n: number of requests
- *
- * All requests are put in flight before the first wait, with one kick per
- * batch that fits the ring. The caller frees the non-NULL entries.
- *
- * Return: 0 when every request was answered OK, else the first error.
- */
-static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_msg **msgs,
-			  unsigned int n)
-{
-	unsigned int queued, i;
-	int ret, err;
-
-	ret = vgpio_submit(vgpio, msgs, n, &queued);
-
-	for (i = 0; i < queued; i++) {
-		struct vgpio_line *line = &vgpio->lines[msgs[i]->line];
-
-		err = vgpio_wait(vgpio, &msgs[i]);
-		if (!err)
-			err = vgpio_result(vgpio, msgs[i]);
-		if (err == -ETIMEDOUT)
-			atomic_inc(&line->timeouts);
-		else if (err && err != -EINTR)
-			atomic_inc(&line->errors);
-		if (err && !ret)
-			ret = err;
-	}
 	return ret;
 }
 
-static void vgpio_note_state(struct virtio_gpio *vgpio, u16 type, u16 line,
-			     u32 value)
+/**
+ * vgpio_check() - check the reply to a request
+ * @vgpio: the device
+ * @slot: the request, answered
+ *
+ * Return: 0 for a well-formed OK reply, else -EIO.
+ */
+static int vgpio_check(struct virtio_gpio *vgpio, struct vgpio_slot *slot)
 {
-	if (type == VIRTIO_GPIO_MSG_SET_DIRECTION) {
-		WRITE_ONCE(vgpio->lines[line].dir, value);
-		/* A device may refuse interrupts by direction: ask again. */
-		WRITE_ONCE(vgpio->lines[line].reprobe, true);
-	} else if (type == VIRTIO_GPIO_MSG_SET_VALUE) {
-		WRITE_ONCE(vgpio->lines[line].val, value);
+	u8 status = *(u8 *)slot->resp;
+
+	if (slot->len == slot->resp_len && status == VIRTIO_GPIO_STATUS_OK)
+		return 0;
+	if (slot->len != slot->resp_len || status != VIRTIO_GPIO_STATUS_ERR)
+		dev_warn_ratelimited(&vgpio->vdev->dev,
+				     "line %u: malformed reply (%u of %u bytes, status %u)\n",
+				     le16_to_cpu(slot->req.gpio), slot->len,
+				     slot->resp_len, status);
+	return -EIO;
+}
+
+/**
+ * struct vgpio_op - one line request for vgpio_ops()
+ * @type: VIRTIO_GPIO_MSG_*
+ * @line: the line
+ * @value: the request argument
+ * @rvalue: the response value
+ * @ret: 0, or why the request failed
+ */
+struct vgpio_op {
+	u16 type;
+	u16 line;
+	u32 value;
+	u8 rvalue;
+	int ret;
+};
+
+/* What a request that ended leaves known about the line. */
+static void vgpio_note(struct virtio_gpio *vgpio, struct vgpio_op *op)
+{
+	struct vgpio_line *line = &vgpio->lines[op->line];
+
+	if (op->ret == -ETIMEDOUT)
+		atomic_inc(&line->timeouts);
+	else if (op->ret && op->ret != -EINTR && op->ret != -ENODEV)
+		atomic_inc(&line->errors);
+
+	switch (op->type) {
+	case VIRTIO_GPIO_MSG_GET_DIRECTION:
+		if (!op->ret)
+			WRITE_ONCE(line->dir, op->rvalue);
+		break;
+	case VIRTIO_GPIO_MSG_SET_DIRECTION:
+		/* Without a reply the device may or may not have done it. */
+		if (!op->ret)
+			WRITE_ONCE(line->dir, op->value);
+		else if (op->ret != -EIO)
+			WRITE_ONCE(line->dir, VGPIO_UNKNOWN);
+		break;
+	case VIRTIO_GPIO_MSG_SET_VALUE:
+		if (!op->ret)
+			WRITE_ONCE(line->val, op->value);
+		break;
 	}
 }
 
 /**
- * vgpio_req() - one request, waited for
+ * vgpio_ops() - run line requests, as many in flight at once as fit
  * @vgpio: the device
- * @type: VGPIO_MSG_*
- * @line: the line
- * @value: the request argument
- * @rvalue: where the response value goes, or NULL
+ * @ops: the requests; each gets its own result
+ * @n: number of requests
+ * @own: the driver's own teardown (see vgpio_transfer())
  *
- * Return: 0 or a negative errno (-EIO for a device error).
+ * Requests for one line are sent in array order. A batch that ends without
+ * every reply (timeout, kill, device gone) ends the run: the requests not
+ * sent get the same error.
+ *
+ * Return: 0 when every request succeeded, else the first error.
  */
+static int vgpio_ops(struct virtio_gpio *vgpio, struct vgpio_op *ops,
+		     unsigned int n, bool own)
+{
+	struct vgpio_slot *one, **slots = &one;
+	unsigned int first = 0, k, i;
+	int ret = 0, err = 0;
+
+	k = min(n, vgpio->chunk);
+	if (k > 1) {
+		slots = kmalloc_array(k, sizeof(*slots), GFP_KERNEL);
+		if (!slots)
+			return -ENOMEM;
+	}
+
+	atomic_inc(&vgpio->users);
+	for (; !err && first < n; first += k) {
+		k = min(n - first, vgpio->chunk);
+		err = vgpio_slots_get(vgpio, slots, k);
+		if (err)
+			break;
+		for (i = 0; i < k; i++) {
+			struct vgpio_op *op = &ops[first + i];
+
+			slots[i]->req.type = cpu_to_le16(op->type);
+			slots[i]->req.gpio = cpu_to_le16(op->line);
+			slots[i]->req.value = cpu_to_le32(op->value);
+		}
+		err = vgpio_transfer(vgpio, slots, k, own);
+		for (i = 0; i < k; i++) {
+			struct vgpio_op *op = &ops[first + i];
+
+			if (slots[i] && slots[i]->answered)
+				op->ret = vgpio_check(vgpio, slots[i]);
+			else
+				op->ret = err ?: -EIO;
+			if (!op->ret)
+				op->rvalue = slots[i]->res.value;
+			vgpio_note(vgpio, op);
+			if (op->ret && !ret)
+				ret = op->ret;
+		}
+		vgpio_slots_put(vgpio, slots, k);
+	}
+	/* What was not sent fails as the batch before it did. */
+	for (i = first; i < n; i++) {
+		ops[i].ret = err;
+		if (!ret)
+			ret = err;
+	}
+	if (atomic_dec_and_test(&vgpio->users))
+		wake_up_var(&vgpio->users);
+	if (slots != &one)
+		kfree(slots);
+	return ret;
+}
+
+/* One request, waited for; the response value goes to @rvalue. */
 static int vgpio_req(struct virtio_gpio *vgpio, u16 type, u16 line, u32 value,
 		     u8 *rvalue)
 {
-	struct vgpio_msg *msg;
-	int ret;
+	struct vgpio_op op = { .type = type, .line = line, .value = value };
+	int ret = vgpio_ops(vgpio, &op, 1, false);
 
-	msg = vgpio_msg_alloc(type, line, value);
-	if (!msg)
-		return -ENOMEM;
-
-	ret = vgpio_transfer(vgpio, &msg, 1);
-	if (!ret) {
-		vgpio_note_state(vgpio, type, line, value);
-		if (rvalue)
-			*rvalue = msg->res.value;
-	}
-	if (msg)
-		vgpio_msg_free(msg);
+	if (!ret && rvalue)
+		*rvalue = op.rvalue;
 	return ret;
 }
 
-/**
- * vgpio_req_lines() - the same request for every line in a mask, at once
- * @vgpio: the device
- * @type: VIRTIO_GPIO_MSG_GET_VALUE or VIRTIO_GPIO_MSG_SET_VALUE
- * @mask: the lines
- * @bits: values to set, or where values read are stored
- *
- * Return: 0 or the first error.
- */
+/* The same request for every line in a mask, at once. */
 static int vgpio_req_lines(struct virtio_gpio *vgpio, u16 type,
 			   unsigned long *mask, unsigned long *bits)
 {
 	bool set = type == VIRTIO_GPIO_MSG_SET_VALUE;
-	struct vgpio_msg **msgs;
+	struct vgpio_op *ops, one;
 	unsigned int n, i = 0, line;
-	int ret = -ENOMEM;
+	int ret;
 
 	n = bitmap_weight(mask, vgpio->ngpio);
 	if (!n)
 		return 0;
-
-	msgs = kvcalloc(n, sizeof(*msgs), GFP_KERNEL);
-	if (!msgs)
+	ops = n == 1 ? &one : kvcalloc(n, sizeof(*ops), GFP_KERNEL);
+	if (!ops)
 		return -ENOMEM;
 
 	for_each_set_bit(line, mask, vgpio->ngpio) {
-		msgs[i] = vgpio_msg_alloc(type, line,
-					  set ? test_bit(line, bits) : 0);
-		if (!msgs[i])
-			goto out;
+		ops[i].type = type;
+		ops[i].line = line;
+		ops[i].value = set ? test_bit(line, bits) : 0;
 		i++;
 	}
-
-	ret = vgpio_transfer(vgpio, msgs, n);
-	for (i = 0; !ret && i < n; i++) {
-		line = msgs[i]->line;
-		if (set)
-			vgpio_note_state(vgpio, type, line, test_bit(line, bits));
-		else
-			__assign_bit(line, bits, msgs[i]->res.value);
-	}
-out:
-	for (i = 0; i < n; i++)
-		if (msgs[i])
-			vgpio_msg_free(msgs[i]);
-	kvfree(msgs);
+	ret = vgpio_ops(vgpio, ops, n, false);
+	for (i = 0; !ret && !set && i < n; i++)
+		__assign_bit(ops[i].line, bits, ops[i].rvalue);
+	if (ops != &one)
+		kvfree(ops);
 	return ret;
+}
+
+/* The GPIO chip */
+
+static int virtio_gpio_request(struct gpio_chip *gc, unsigned int offset)
+{
+	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
+
+	WRITE_ONCE(vgpio->lines[offset].held, true);
+	return 0;
 }
 
 static void virtio_gpio_free(struct gpio_chip *gc, unsigned int offset)
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
 
-	vgpio_req(vgpio, VIRTIO_GPIO_MSG_SET_DIRECTION, offset, VIRTIO_GPIO_DIRECTION_NONE,
-		  NULL);
+	WRITE_ONCE(vgpio->lines[offset].held, false);
+	vgpio_req(vgpio, VIRTIO_GPIO_MSG_SET_DIRECTION, offset,
+		  VIRTIO_GPIO_DIRECTION_NONE, NULL);
 }
 
 static int virtio_gpio_get_direction(struct gpio_chip *gc, unsigned int offset)
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
-	u8 dir;
+	u8 dir = READ_ONCE(vgpio->lines[offset].dir);
 	int ret;
 
-	if (vgpio->dir_cached) {
-		dir = vgpio->lines[offset].dir;
-	} else {
-		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_GET_DIRECTION, offset, 0, &dir);
+	/* Only the driver changes a direction: ask only when it is unknown. */
+	if (dir == VGPIO_UNKNOWN) {
+		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_GET_DIRECTION, offset, 0,
+				&dir);
 		if (ret)
 			return ret;
 	}
@@ -616,6 +749,7 @@ static int virtio_gpio_get_direction(struct gpio_chip *gc, unsigned int offset)
 	case VIRTIO_GPIO_DIRECTION_NONE:
 		return GPIO_LINE_DIRECTION_IN;
 	default:
+		WRITE_ONCE(vgpio->lines[offset].dir, VGPIO_UNKNOWN);
 		dev_warn_ratelimited(&vgpio->vdev->dev,
 				     "line %u: unknown direction %u\n",
 				     offset, dir);
@@ -636,15 +770,13 @@ static int virtio_gpio_direction_output(struct gpio_chip *gc,
 					unsigned int offset, int value)
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
-	int ret;
+	struct vgpio_op ops[] = {
+		/* The value first, so the line never drives a stale level. */
+		{ VIRTIO_GPIO_MSG_SET_VALUE, offset, !!value },
+		{ VIRTIO_GPIO_MSG_SET_DIRECTION, offset, VIRTIO_GPIO_DIRECTION_OUT },
+	};
 
-	/* The value first, so the line never drives a stale level. */
-	ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_SET_VALUE, offset, !!value, NULL);
-	if (ret)
-		return ret;
-
-	return vgpio_req(vgpio, VIRTIO_GPIO_MSG_SET_DIRECTION, offset,
-			 VIRTIO_GPIO_DIRECTION_OUT, NULL);
+	return vgpio_ops(vgpio, ops, ARRAY_SIZE(ops), false);
 }
 
 static int virtio_gpio_get(struct gpio_chip *gc, unsigned int offset)
@@ -654,7 +786,14 @@ static int virtio_gpio_get(struct gpio_chip *gc, unsigned int offset)
 	int ret;
 
 	ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_GET_VALUE, offset, 0, &value);
-	return ret ? ret : !!value;
+	if (ret)
+		return ret;
+	if (value > 1) {
+		dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: value %u\n",
+				     offset, value);
+		return -EIO;
+	}
+	return value;
 }
 
 static int virtio_gpio_set(struct gpio_chip *gc, unsigned int offset, int value)
@@ -687,37 +826,66 @@ static struct virtio_gpio *irqd_to_vgpio(struct irq_data *d)
 	return gpiochip_get_data(irq_data_get_irq_chip_data(d));
 }
 
-/**
- * vgpio_evt_want_locked() - have a line's event buffers queued if they should be
- * @vgpio: the device
- * @hw: the line
- *
- * Queueing happens in &virtio_gpio.evt_work: the irq core calls us under its raw
- * spinlock, where the virtqueue (which may allocate) must not be touched.
- */
-static void vgpio_evt_want_locked(struct virtio_gpio *vgpio, unsigned int hw)
+static struct vgpio_line *irqd_to_line(struct irq_data *d)
 {
-	struct vgpio_line *line = &vgpio->lines[hw];
+	return &irqd_to_vgpio(d)->lines[irqd_to_hwirq(d)];
+}
 
+/**
+ * vgpio_evt_want_locked() - have a line's event buffers queued, or its
+ *	latched edge delivered, if it is due
+ * @vgpio: the device
+ * @line: the line
+ *
+ * The work runs in &virtio_gpio.evt_work: the irq core calls us under its
+ * raw spinlock, where the virtqueue (which may allocate) must not be used
+ * and no interrupt may be handled.
+ */
+static void vgpio_evt_want_locked(struct virtio_gpio *vgpio,
+				  struct vgpio_line *line)
+{
 	lockdep_assert_held(&vgpio->evt_lock);
 
-	if (!line->enabled || line->masked || line->queued)
+	if (!line->enabled || line->masked || line->queued || line->resync)
 		return;
 	if (list_empty(&line->evt_node))
 		list_add_tail(&line->evt_node, &vgpio->evt_queue);
 	if (vgpio->evt_live)
-		queue_work(system_highpri_wq, &vgpio->evt_work);
+		irq_work_queue(&vgpio->evt_work);
 }
 
-static void vgpio_evt_work(struct work_struct *work)
+/*
+ * Hand an interrupt to the irq core; the caller marked the line masked, as
+ * the flow handler is about to. Should the core not take it, the line is
+ * unmasked again, or it would stay deaf.
+ */
+static void vgpio_deliver(struct virtio_gpio *vgpio, struct vgpio_line *line)
 {
-	struct virtio_gpio *vgpio = container_of(work, struct virtio_gpio,
-						 evt_work);
+	unsigned long flags;
+
+	atomic_inc(&line->irqs);
+	if (!generic_handle_domain_irq(vgpio->gc.irq.domain, line - vgpio->lines))
+		return;
+	dev_warn_ratelimited(&vgpio->vdev->dev, "line %td: interrupt not handled\n",
+			     line - vgpio->lines);
+	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
+	line->masked = false;
+	vgpio_evt_want_locked(vgpio, line);
+	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
+}
+
+/**
+ * vgpio_evt_flush() - deliver latched edges, queue event buffers
+ * @vgpio: the device
+ *
+ * Called from &virtio_gpio.evt_work and from the event queue's callback.
+ */
+static void vgpio_evt_flush(struct virtio_gpio *vgpio)
+{
 	struct scatterlist req_sg, res_sg, *sgs[2] = { &req_sg, &res_sg };
 	struct vgpio_line *line;
-	unsigned int added = 0;
 	unsigned long flags;
-	bool ok;
+	bool deliver, kick = false;
 	int ret;
 
 	spin_lock_irqsave(&vgpio->evq_lock, flags);
@@ -730,12 +898,26 @@ static void vgpio_evt_work(struct work_struct *work)
 		line = list_first_entry(&vgpio->evt_queue, struct vgpio_line,
 					evt_node);
 		list_del_init(&line->evt_node);
-		ok = line->enabled && !line->masked && !line->queued && line->evt;
-		if (ok)
-			line->queued = true;
-		raw_spin_unlock(&vgpio->evt_lock);
-		if (!ok)
+		deliver = line->latched && line->enabled && !line->masked;
+		line->latched = false;
+		if (deliver)
+			line->masked = true;
+		if (deliver || !line->enabled || line->masked || line->queued ||
+		    line->resync) {
+			raw_spin_unlock(&vgpio->evt_lock);
+			if (!deliver)
+				continue;
+			/* The handler masks and unmasks: nothing held here. */
+			spin_unlock_irqrestore(&vgpio->evq_lock, flags);
+			local_irq_save(flags);
+			vgpio_deliver(vgpio, line);
+			local_irq_restore(flags);
+			spin_lock_irqsave(&vgpio->evq_lock, flags);
 			continue;
+		}
+		line->queued = true;
+		vgpio->evt_owned++;
+		raw_spin_unlock(&vgpio->evt_lock);
 
 		sg_init_one(&req_sg, &line->evt->req, sizeof(line->evt->req));
 		sg_init_one(&res_sg, &line->evt->res, sizeof(line->evt->res));
@@ -745,6 +927,7 @@ static void vgpio_evt_work(struct work_struct *work)
 			/* First in line again when the device returns a buffer. */
 			raw_spin_lock(&vgpio->evt_lock);
 			line->queued = false;
+			vgpio->evt_owned--;
 			list_add(&line->evt_node, &vgpio->evt_queue);
 			raw_spin_unlock(&vgpio->evt_lock);
 			if (ret != -ENOSPC)
@@ -753,56 +936,82 @@ static void vgpio_evt_work(struct work_struct *work)
 						     line - vgpio->lines, ret);
 			break;
 		}
-		added++;
+		kick = true;
 	}
-	if (added)
-		virtqueue_kick(vgpio->evt_vq);
+	if (kick)
+		kick = virtqueue_kick_prepare(vgpio->evt_vq);
 	spin_unlock_irqrestore(&vgpio->evq_lock, flags);
+	if (kick)
+		virtqueue_notify(vgpio->evt_vq);
 }
 
+static void vgpio_evt_work(struct irq_work *work)
+{
+	vgpio_evt_flush(container_of(work, struct virtio_gpio, evt_work));
+}
+
+/**
+ * vgpio_event_one() - one event buffer back from the device
+ * @vgpio: the device
+ * @line: the line whose buffer it is (the token it was queued with)
+ * @len: bytes the device wrote
+ *
+ * VALID on an enabled line is an interrupt; one that finds the line masked
+ * (disable_irq() masks at once, lazy disable is off) is latched as the
+ * device latches edges, and delivered at the unmask; a level is asked for
+ * again after the unmask instead. INVALID is the device's answer to a line
+ * being disabled. Anything else, or INVALID on a line the driver believes
+ * enabled, means the device and the driver disagree: the line is brought
+ * back in step later, not re-armed at once (a device that answers every
+ * buffer at once must not keep a CPU busy here).
+ */
 static void vgpio_event_one(struct virtio_gpio *vgpio, struct vgpio_line *line,
 			    unsigned int len)
 {
-	unsigned long idx = ((unsigned long)line - (unsigned long)vgpio->lines) /
-			    sizeof(*line);
-	struct device *dev = &vgpio->vdev->dev;
-	bool deliver = false;
+	u8 status = line->evt->res.status;
+	bool deliver = false, bad = false;
 	unsigned long flags;
-	u8 status;
-	int ret;
 
-	if ((unsigned long)line < (unsigned long)vgpio->lines ||
-	    idx >= vgpio->ngpio || &vgpio->lines[idx] != line) {
-		dev_warn_ratelimited(dev, "event with an unknown token\n");
-		return;
-	}
-
-	status = line->evt->res.status;
 	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
 	line->queued = false;
-	if (len == sizeof(line->evt->res) &&
-	    status == VIRTIO_GPIO_IRQ_STATUS_VALID && line->enabled)
-		deliver = true;
-	else
-		vgpio_evt_want_locked(vgpio, idx);
+	vgpio->evt_owned--;
+	if (line->stale) {
+		line->stale = false;
+		vgpio_evt_want_locked(vgpio, line);
+	} else if (len != sizeof(line->evt->res) ||
+		   (status != VIRTIO_GPIO_IRQ_STATUS_VALID &&
+		    status != VIRTIO_GPIO_IRQ_STATUS_INVALID) ||
+		   (status == VIRTIO_GPIO_IRQ_STATUS_INVALID && line->enabled)) {
+		bad = true;
+		line->resync = line->enabled && vgpio->evt_live;
+	} else if (status == VIRTIO_GPIO_IRQ_STATUS_VALID && line->enabled) {
+		/*
+		 * The flow handler masks first thing; mask here already, so
+		 * that nothing re-arms the line before it does.
+		 */
+		if (!line->masked) {
+			line->masked = true;
+			deliver = true;
+		} else if (BIT(READ_ONCE(line->type)) & VGPIO_EDGE_TYPES) {
+			line->latched = true;
+		} else {
+			vgpio_evt_want_locked(vgpio, line);
+		}
+	}
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
 
-	if (len != sizeof(line->evt->res) ||
-	    (status != VIRTIO_GPIO_IRQ_STATUS_VALID &&
-	     status != VIRTIO_GPIO_IRQ_STATUS_INVALID)) {
+	if (bad) {
 		atomic_inc(&line->errors);
-		dev_warn_ratelimited(dev, "line %lu: bad event (status %u, %u bytes)\n",
-				     idx, status, len);
-		return;
+		dev_warn_ratelimited(&vgpio->vdev->dev,
+				     "line %td: unexpected event (status %u, %u bytes)\n",
+				     line - vgpio->lines, status, len);
+		if (line->resync)
+			mod_delayed_work(system_wq, &vgpio->resync_work,
+					 msecs_to_jiffies(10));
 	}
-	if (!deliver)
-		return;
-
-	atomic_inc(&line->irqs);
-	ret = generic_handle_domain_irq(vgpio->gc.irq.domain, idx);
-	if (ret)
-		dev_warn_ratelimited(dev, "line %lu: interrupt not handled: %d\n",
-				     idx, ret);
+	if (deliver)
+		vgpio_deliver(vgpio, line);
+	wake_up(&vgpio->evt_wq);
 }
 
 static void vgpio_event_done(struct virtqueue *vq)
@@ -811,7 +1020,6 @@ static void vgpio_event_done(struct virtqueue *vq)
 	struct vgpio_line *line;
 	unsigned long flags;
 	unsigned int len;
-	bool more;
 
 	for (;;) {
 		spin_lock_irqsave(&vgpio->evq_lock, flags);
@@ -821,24 +1029,71 @@ static void vgpio_event_done(struct virtqueue *vq)
 			break;
 		vgpio_event_one(vgpio, line, len);
 	}
-
-	/* Space was freed: queue the buffers that found the ring full. */
-	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
-	more = vgpio->evt_live && !list_empty(&vgpio->evt_queue);
-	if (more)
-		queue_work(system_highpri_wq, &vgpio->evt_work);
-	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
+	/* Buffers of lines unmasked meanwhile, and those the full ring held. */
+	vgpio_evt_flush(vgpio);
 }
 
 static void vgpio_evt_set_enabled(struct virtio_gpio *vgpio, unsigned int hw,
 				  bool enabled)
 {
+	struct vgpio_line *line = &vgpio->lines[hw];
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
-	vgpio->lines[hw].enabled = enabled;
-	vgpio_evt_want_locked(vgpio, hw);
+	line->enabled = enabled;
+	if (!enabled) {
+		line->latched = false;
+		line->resync = false;
+		/* What comes back of the buffer belongs to the old type. */
+		line->stale = line->queued;
+	}
+	vgpio_evt_want_locked(vgpio, line);
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
+}
+
+/**
+ * vgpio_set_irq_type() - give a line a trigger type on the device
+ * @vgpio: the device
+ * @hw: the line
+ * @type: VIRTIO_GPIO_IRQ_TYPE_*
+ *
+ * A change goes through NONE, as the specification asks, also when the
+ * device's type is unknown (after a reset, or a request without a reply):
+ * an ERR to that NONE only means the device had none. A request without a
+ * reply leaves the type unknown.
+ *
+ * Return: 0, -EIO when the device refused @type, or why there is no reply.
+ */
+static int vgpio_set_irq_type(struct virtio_gpio *vgpio, unsigned int hw,
+			      u8 type)
+{
+	struct vgpio_line *line = &vgpio->lines[hw];
+	int ret;
+
+	lockdep_assert_held(&vgpio->irq_lock);
+
+	if (type == line->dev_type)
+		return 0;
+	if (line->dev_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
+		vgpio_evt_set_enabled(vgpio, hw, false);
+		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw,
+				VIRTIO_GPIO_IRQ_TYPE_NONE, NULL);
+		if (ret && (ret != -EIO || line->dev_type != VGPIO_UNKNOWN)) {
+			if (ret != -EIO)
+				line->dev_type = VGPIO_UNKNOWN;
+			return ret;
+		}
+		line->dev_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
+	}
+	if (type == VIRTIO_GPIO_IRQ_TYPE_NONE)
+		return 0;
+
+	ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw, type, NULL);
+	if (!ret)
+		line->dev_type = type;
+	else if (ret != -EIO)
+		line->dev_type = VGPIO_UNKNOWN;
+	return ret;
 }
 
 /**
@@ -846,154 +1101,126 @@ static void vgpio_evt_set_enabled(struct virtio_gpio *vgpio, unsigned int hw,
  * @vgpio: the device
  * @hw: the line
  *
- * A change between two types goes through NONE, as the specification asks,
- * and the event buffers are queued only once the device has a type. A type
- * the device refuses (which vgpio_irq_probe_types() normally caught) is
- * remembered: the line stays disabled, and later requests for that type
- * fail in irq_set_type().
+ * The event buffers are queued only once the device has the type (also
+ * when vgpio_irq_learn() left the line with it already). A type
+ * the device refuses here (vgpio_irq_learn() normally told the irq core
+ * already) is remembered for the line: later requests for it fail.
  */
 static void vgpio_irq_sync_line(struct virtio_gpio *vgpio, unsigned int hw)
 {
 	struct vgpio_line *line = &vgpio->lines[hw];
-	struct device *dev = &vgpio->vdev->dev;
 	u8 want = line->active ? line->type : VIRTIO_GPIO_IRQ_TYPE_NONE;
 	int ret;
 
 	lockdep_assert_held(&vgpio->irq_lock);
 
-	if (want == line->dev_type)
-		return;
-
-	if (line->dev_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
-		vgpio_evt_set_enabled(vgpio, hw, false);
-		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw,
-				VIRTIO_GPIO_IRQ_TYPE_NONE, NULL);
-		if (ret && ret != -ENODEV)
-			dev_warn_ratelimited(dev, "line %u: disabling the interrupt failed: %d\n",
-					     hw, ret);
-		line->dev_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
+	ret = vgpio_set_irq_type(vgpio, hw, want);
+	if (ret == -EIO && want != VIRTIO_GPIO_IRQ_TYPE_NONE) {
+		line->rejected |= BIT(want);
+		dev_warn(&vgpio->vdev->dev,
+			 "line %u: the device refused interrupt type %#x: no interrupts\n",
+			 hw, want);
+	} else if (ret && ret != -ENODEV) {
+		dev_warn_ratelimited(&vgpio->vdev->dev,
+				     "line %u: interrupt type %#x not set: %d\n",
+				     hw, want, ret);
 	}
-	if (want == VIRTIO_GPIO_IRQ_TYPE_NONE)
-		return;
-
-	ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw, want, NULL);
-	if (ret) {
-		if (ret == -EIO)
-			line->rejected |= BIT(want);
-		/* -ENODEV: the device is going away, nothing to report. */
-		if (ret != -ENODEV)
-			dev_warn(dev, "line %u: device refused interrupt type %#x: %d\n",
-				 hw, want, ret);
-		return;
-	}
-	line->dev_type = want;
-	vgpio_evt_set_enabled(vgpio, hw, true);
+	if (!ret && want != VIRTIO_GPIO_IRQ_TYPE_NONE)
+		vgpio_evt_set_enabled(vgpio, hw, true);
 }
 
 /**
- * vgpio_irq_probe_types() - learn which trigger types the device refuses
+ * vgpio_irq_learn() - learn which trigger types the device refuses
  * @vgpio: the device
- * @hw: the line
+ * @hw: the line whose interrupt is being requested
  *
- * The irq core only lets irq_set_type() fail a request, and it runs where
- * no request can be sent. So when a line's interrupt is first requested,
- * every type is tried here (each followed by NONE, so nothing stays set;
- * the line has no event buffer queued, so no event can come of it), and
- * irq_set_type() refuses the types the device answered with ERR.
+ * The irq core lets only irq_set_type() fail a request, and it runs where
+ * no request can be sent. So the first time an interrupt of the device is
+ * requested, every type is tried once on that line (each undone through
+ * NONE), and the answers hold for the whole device; a line that refuses
+ * every type refuses them alone. Every line is then given the type it is
+ * expected to get (the type it had, or EDGE_BOTH, gpiomon's default),
+ * which stays set: a consumer asking for it costs no further request, and
+ * a line that refuses what the device takes elsewhere refuses interrupts.
+ * The line has no event buffer queued, so nothing can come of a probe.
  */
-static void vgpio_irq_probe_types(struct virtio_gpio *vgpio, unsigned int hw)
+static void vgpio_irq_learn(struct virtio_gpio *vgpio, unsigned int hw)
 {
 	static const u8 types[] = {
 		VIRTIO_GPIO_IRQ_TYPE_EDGE_RISING, VIRTIO_GPIO_IRQ_TYPE_EDGE_FALLING,
-		VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH, VIRTIO_GPIO_IRQ_TYPE_LEVEL_HIGH,
-		VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW,
+		VIRTIO_GPIO_IRQ_TYPE_LEVEL_HIGH, VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW,
+		VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH,
 	};
 	struct vgpio_line *line = &vgpio->lines[hw];
+	u16 ok = 0, refused = 0;
+	u8 guess = line->type;
 	unsigned int i;
 	int ret;
 
 	lockdep_assert_held(&vgpio->irq_lock);
 
-	if (READ_ONCE(line->reprobe)) {
-		WRITE_ONCE(line->reprobe, false);
-		line->probed = false;
-		line->rejected = 0;
-	}
-	if (line->probed || line->dev_type != VIRTIO_GPIO_IRQ_TYPE_NONE)
-		return;
-
-	for (i = 0; i < ARRAY_SIZE(types); i++) {
-		if (line->rejected & BIT(types[i]))
+	if (guess == VIRTIO_GPIO_IRQ_TYPE_NONE)
+		guess = VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH;
+	for (i = 0; i < ARRAY_SIZE(types) && !vgpio->caps_ok; i++) {
+		if (types[i] == guess)
 			continue;
-		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw, types[i],
-				NULL);
-		if (ret == -EIO) {
-			line->rejected |= BIT(types[i]);
-			continue;
-		}
+		ret = vgpio_set_irq_type(vgpio, hw, types[i]);
+		if (ret && ret != -EIO)
+			return;
 		if (ret)
-			return;
-		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_IRQ_TYPE, hw,
-				VIRTIO_GPIO_IRQ_TYPE_NONE, NULL);
-		if (ret) {
-			/* Unknown state: the next sync goes through NONE. */
-			line->dev_type = types[i];
-			return;
-		}
+			refused |= BIT(types[i]);
+		else
+			ok |= BIT(types[i]);
 	}
-	line->probed = true;
+	if ((vgpio->caps_refused | line->rejected) & BIT(guess))
+		goto out;
+	ret = vgpio_set_irq_type(vgpio, hw, guess);
+	if (ret == -EIO)
+		refused |= BIT(guess);
+	else if (!ret)
+		ok |= BIT(guess);
+out:
+	if (!vgpio->caps_ok && ok) {
+		vgpio->caps_ok = ok;
+		vgpio->caps_refused = refused;
+	} else if (refused && !(refused & ~vgpio->caps_ok)) {
+		/* Refused here what the device takes elsewhere. */
+		line->rejected = VGPIO_EDGE_TYPES | VGPIO_LEVEL_TYPES;
+	} else {
+		line->rejected |= refused;
+	}
 }
 
 static void vgpio_irq_mask(struct irq_data *d)
 {
 	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
-	irq_hw_number_t hw = irqd_to_hwirq(d);
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
-	vgpio->lines[hw].masked = true;
+	irqd_to_line(d)->masked = true;
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
 
-	gpiochip_disable_irq(&vgpio->gc, hw);
+	gpiochip_disable_irq(&vgpio->gc, irqd_to_hwirq(d));
 }
 
 static void vgpio_irq_unmask(struct irq_data *d)
 {
 	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
-	irq_hw_number_t hw = irqd_to_hwirq(d);
+	struct vgpio_line *line = irqd_to_line(d);
 	unsigned long flags;
 
-	gpiochip_enable_irq(&vgpio->gc, hw);
+	gpiochip_enable_irq(&vgpio->gc, irqd_to_hwirq(d));
 
 	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
-	vgpio->lines[hw].masked = false;
-	vgpio_evt_want_locked(vgpio, hw);
+	line->masked = false;
+	vgpio_evt_want_locked(vgpio, line);
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
-}
-
-/*
- * The irq core resends an edge that came while the interrupt was disabled,
- * right after the unmask of enable_irq(). Hold the event buffers back until
- * the resent interrupt has been handled and unmasked again: otherwise an
- * edge the device latched meanwhile is delivered at once and merges with
- * the resent one in the consumer's threaded handler. Returning 0 lets the
- * core resend in software.
- */
-static int vgpio_irq_retrigger(struct irq_data *d)
-{
-	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
-	vgpio->lines[irqd_to_hwirq(d)].masked = true;
-	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
-	return 0;
 }
 
 static int vgpio_irq_set_type(struct irq_data *d, unsigned int type)
 {
 	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
-	struct vgpio_line *line = &vgpio->lines[irqd_to_hwirq(d)];
+	struct vgpio_line *line = irqd_to_line(d);
 	u8 vtype;
 
 	lockdep_assert_held(&vgpio->irq_lock);
@@ -1017,7 +1244,7 @@ static int vgpio_irq_set_type(struct irq_data *d, unsigned int type)
 	default:
 		return -EINVAL;
 	}
-	if (line->rejected & BIT(vtype))
+	if ((vgpio->caps_refused | line->rejected) & BIT(vtype))
 		return -EINVAL;
 
 	line->type = vtype;
@@ -1026,9 +1253,7 @@ static int vgpio_irq_set_type(struct irq_data *d, unsigned int type)
 
 static void vgpio_irq_bus_lock(struct irq_data *d)
 {
-	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
-
-	mutex_lock(&vgpio->irq_lock);
+	mutex_lock(&irqd_to_vgpio(d)->irq_lock);
 }
 
 static void vgpio_irq_bus_sync_unlock(struct irq_data *d)
@@ -1065,33 +1290,61 @@ static int vgpio_irq_reqres(struct irq_data *d)
 		line->evt = evt;
 		raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
 	}
-	vgpio_irq_probe_types(vgpio, hw);
+	/*
+	 * A consumer of the interrupt alone (no GPIO request) leaves the line
+	 * without a direction; devices take interrupts on inputs.
+	 */
+	if (READ_ONCE(line->dir) != VIRTIO_GPIO_DIRECTION_IN)
+		virtio_gpio_direction_input(&vgpio->gc, hw);
+	vgpio_irq_learn(vgpio, hw);
 	line->active = true;
+	/* disable_irq() masks at once: what comes meanwhile is latched here. */
+	irq_set_status_flags(d->irq, IRQ_DISABLE_UNLAZY);
 	return 0;
 }
 
 static void vgpio_irq_relres(struct irq_data *d)
 {
 	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
-	irq_hw_number_t hw = irqd_to_hwirq(d);
 
 	lockdep_assert_held(&vgpio->irq_lock);
 
-	vgpio->lines[hw].active = false;
-	gpiochip_relres_irq(&vgpio->gc, hw);
+	irqd_to_line(d)->active = false;
+	gpiochip_relres_irq(&vgpio->gc, irqd_to_hwirq(d));
 }
 
 static const struct irq_chip vgpio_irq_chip = {
 	.irq_mask		= vgpio_irq_mask,
 	.irq_unmask		= vgpio_irq_unmask,
 	.irq_set_type		= vgpio_irq_set_type,
-	.irq_retrigger		= vgpio_irq_retrigger,
 	.irq_bus_lock		= vgpio_irq_bus_lock,
 	.irq_bus_sync_unlock	= vgpio_irq_bus_sync_unlock,
 	.irq_request_resources	= vgpio_irq_reqres,
 	.irq_release_resources	= vgpio_irq_relres,
 	.flags			= IRQCHIP_IMMUTABLE | IRQCHIP_SKIP_SET_WAKE,
 };
+
+/* Bring lines whose event answers contradicted their type back in step. */
+static void vgpio_resync_work(struct work_struct *work)
+{
+	struct virtio_gpio *vgpio = container_of(to_delayed_work(work),
+						 struct virtio_gpio, resync_work);
+	unsigned long flags;
+	unsigned int i;
+	bool resync;
+
+	mutex_lock(&vgpio->irq_lock);
+	for (i = 0; i < vgpio->ngpio; i++) {
+		raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
+		resync = vgpio->lines[i].resync;
+		raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
+		if (!resync)
+			continue;
+		vgpio->lines[i].dev_type = VGPIO_UNKNOWN;
+		vgpio_irq_sync_line(vgpio, i);
+	}
+	mutex_unlock(&vgpio->irq_lock);
+}
 
 /* Virtqueue setup and teardown, shared by probe/remove and freeze/restore */
 
@@ -1102,6 +1355,7 @@ static int vgpio_start(struct virtio_gpio *vgpio)
 		{ .name = "eventq", .callback = vgpio_event_done },
 	};
 	struct virtqueue *vqs[2] = { NULL, NULL };
+	unsigned int i, size;
 	unsigned long flags;
 	int ret;
 
@@ -1111,32 +1365,138 @@ static int vgpio_start(struct virtio_gpio *vgpio)
 		dev_err(&vgpio->vdev->dev, "cannot set up virtqueues: %d\n", ret);
 		return ret;
 	}
-
 	vgpio->req_vq = vqs[VGPIO_VQ_REQUEST];
 	vgpio->evt_vq = vqs[VGPIO_VQ_EVENT];
 
+	vgpio->chunk = virtqueue_get_vring_size(vgpio->req_vq);
+	size = 2 * vgpio->chunk;
+	if (size > vgpio->pool_size) {
+		struct vgpio_slot **pool = krealloc_array(vgpio->pool, size,
+							  sizeof(*pool),
+							  GFP_KERNEL);
+
+		if (!pool) {
+			ret = -ENOMEM;
+			goto err;
+		}
+		vgpio->pool = pool;
+		for (i = vgpio->pool_size; i < size; i++) {
+			pool[i] = vgpio_slot_alloc(GFP_KERNEL);
+			if (!pool[i]) {
+				ret = -ENOMEM;
+				goto err;
+			}
+			vgpio->pool_size++;
+			vgpio->npool++;
+		}
+	}
+
 	spin_lock_irqsave(&vgpio->req_lock, flags);
 	vgpio->broken = false;
+	vgpio->closing = false;
 	spin_unlock_irqrestore(&vgpio->req_lock, flags);
 
 	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
 	vgpio->evt_live = vgpio->has_irq;
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
 	return 0;
+err:
+	vgpio->vdev->config->del_vqs(vgpio->vdev);
+	vgpio->req_vq = NULL;
+	vgpio->evt_vq = NULL;
+	return ret;
+}
+
+/**
+ * vgpio_quiesce() - undo on the device what the driver set, before a reset
+ * @vgpio: the device
+ * @release: also give back the lines consumers hold (remove); on freeze
+ *	directions and values stay, so a held output does not glitch
+ *
+ * The device keeps its state across the reset (a vhost-user back end never
+ * sees one), so every line the driver gave a trigger type gets NONE and the event
+ * buffers come back, with a bounded wait; the reset reclaims any the device
+ * keeps. Requests of consumers fail from here on, those in flight too.
+ */
+static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
+{
+	struct vgpio_batch *b;
+	struct vgpio_op *ops;
+	unsigned long flags;
+	unsigned int i, n = 0;
+
+	/* Consumers waiting for a reply fail now, not at the reset. */
+	spin_lock_irqsave(&vgpio->req_lock, flags);
+	vgpio->closing = true;
+	list_for_each_entry(b, &vgpio->inflight, node) {
+		b->cut = true;
+		complete(&b->done);
+	}
+	spin_unlock_irqrestore(&vgpio->req_lock, flags);
+
+	if (vgpio->has_irq) {
+		mutex_lock(&vgpio->irq_lock);
+		for (i = 0; i < vgpio->ngpio; i++)
+			if (vgpio->lines[i].evt &&
+			    vgpio->lines[i].dev_type != VIRTIO_GPIO_IRQ_TYPE_NONE)
+				n++;
+		ops = n ? kvcalloc(n, sizeof(*ops), GFP_KERNEL) : NULL;
+		for (i = 0, n = 0; ops && i < vgpio->ngpio; i++) {
+			struct vgpio_line *line = &vgpio->lines[i];
+
+			if (!line->evt || line->dev_type == VIRTIO_GPIO_IRQ_TYPE_NONE)
+				continue;
+			vgpio_evt_set_enabled(vgpio, i, false);
+			ops[n].type = VIRTIO_GPIO_MSG_IRQ_TYPE;
+			ops[n].line = i;
+			ops[n++].value = VIRTIO_GPIO_IRQ_TYPE_NONE;
+		}
+		if (ops) {
+			vgpio_ops(vgpio, ops, n, true);
+			for (i = 0; i < n; i++)
+				vgpio->lines[ops[i].line].dev_type =
+					ops[i].ret && ops[i].ret != -EIO ?
+					VGPIO_UNKNOWN : VIRTIO_GPIO_IRQ_TYPE_NONE;
+			kvfree(ops);
+		}
+		mutex_unlock(&vgpio->irq_lock);
+		/* NONE gives the held buffers back (INVALID). */
+		wait_event_timeout(vgpio->evt_wq, !READ_ONCE(vgpio->evt_owned),
+				   timeout_ms ? vgpio_timeout() : HZ);
+	}
+
+	if (!release)
+		return;
+	for (i = 0, n = 0; i < vgpio->ngpio; i++)
+		if (vgpio->lines[i].held || vgpio->lines[i].active)
+			n++;
+	ops = n ? kvcalloc(n, sizeof(*ops), GFP_KERNEL) : NULL;
+	for (i = 0, n = 0; ops && i < vgpio->ngpio; i++) {
+		if (!vgpio->lines[i].held && !vgpio->lines[i].active)
+			continue;
+		ops[n].type = VIRTIO_GPIO_MSG_SET_DIRECTION;
+		ops[n].line = i;
+		ops[n++].value = VIRTIO_GPIO_DIRECTION_NONE;
+	}
+	if (ops) {
+		vgpio_ops(vgpio, ops, n, true);
+		kvfree(ops);
+	}
 }
 
 /**
  * vgpio_stop() - reset the device and take every buffer back
  * @vgpio: the device
  *
- * Every request in flight ends with -ENODEV (a waiter that gave up has its
- * request freed), new requests fail, and the event buffers return to the
- * driver with every line's trigger type back to NONE.
+ * Requests in flight end without a reply (a waiter that gave up has its
+ * slot freed), new requests fail, and the event buffers return to the
+ * driver. The device's trigger types are unknown from here on; the
+ * directions are too, which restore (or the next probe) sorts out.
  */
 static void vgpio_stop(struct virtio_gpio *vgpio)
 {
 	struct virtio_device *vdev = vgpio->vdev;
-	struct vgpio_msg *msg;
+	struct vgpio_slot *slot;
 	unsigned long flags;
 	unsigned int i;
 
@@ -1150,16 +1510,24 @@ static void vgpio_stop(struct virtio_gpio *vgpio)
 	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
 	vgpio->evt_live = false;
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
-	cancel_work_sync(&vgpio->evt_work);
 
 	/* After the reset no callback runs and the device owns nothing. */
 	virtio_reset_device(vdev);
+	irq_work_sync(&vgpio->evt_work);
+	cancel_delayed_work_sync(&vgpio->resync_work);
 
 	spin_lock_irqsave(&vgpio->req_lock, flags);
-	while ((msg = virtqueue_detach_unused_buf(vgpio->req_vq)))
-		vgpio_msg_finish(vgpio, msg, 0, -ENODEV);
-	spin_unlock_irqrestore(&vgpio->req_lock, flags);
+	while ((slot = virtqueue_detach_unused_buf(vgpio->req_vq))) {
+		slot->queued = false;
+		if (!slot->batch) {
+			vgpio_slot_free(slot);
+		} else if (!--slot->batch->pending) {
+			list_del_init(&slot->batch->node);
+			complete(&slot->batch->done);
+		}
+	}
 	wake_up_all(&vgpio->space_wq);
+	spin_unlock_irqrestore(&vgpio->req_lock, flags);
 	/* Every request is back: nothing has a deadline any more. */
 	timer_delete_sync(&vgpio->deadline_timer);
 
@@ -1170,19 +1538,22 @@ static void vgpio_stop(struct virtio_gpio *vgpio)
 		spin_unlock_irqrestore(&vgpio->evq_lock, flags);
 
 		raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
+		vgpio->evt_owned = 0;
 		for (i = 0; i < vgpio->ngpio; i++) {
 			vgpio->lines[i].queued = false;
 			vgpio->lines[i].enabled = false;
+			vgpio->lines[i].latched = false;
+			vgpio->lines[i].resync = false;
+			vgpio->lines[i].stale = false;
 			list_del_init(&vgpio->lines[i].evt_node);
 		}
 		raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
 
 		mutex_lock(&vgpio->irq_lock);
 		for (i = 0; i < vgpio->ngpio; i++)
-			vgpio->lines[i].dev_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
+			vgpio->lines[i].dev_type = VGPIO_UNKNOWN;
 		mutex_unlock(&vgpio->irq_lock);
 	}
-
 	vdev->config->del_vqs(vdev);
 	vgpio->req_vq = NULL;
 	vgpio->evt_vq = NULL;
@@ -1246,32 +1617,39 @@ static int vgpio_check_names(struct virtio_gpio *vgpio, const char **names)
  * @size: gpio_names_size from the configuration space
  *
  * A name that is not 7-bit printable, is duplicated, or is missing because
- * the block ends early leaves its line unnamed, with one warning in all.
- * Nothing here fails the probe.
+ * the block ends early leaves its line unnamed, with one warning in all;
+ * padding after the last name is fine. Nothing here fails the probe.
  */
 static void vgpio_read_names(struct virtio_gpio *vgpio, u32 size)
 {
 	struct device *dev = &vgpio->vdev->dev;
 	unsigned int i, bad = 0, missing = 0;
+	struct vgpio_slot *slot;
 	const char **names;
-	struct vgpio_msg *msg;
 	char *p, *end, *nul;
 	int ret;
 
-	msg = vgpio_msg_alloc(VIRTIO_GPIO_MSG_GET_NAMES, 0, 0);
-	if (!msg)
+	if (size > VGPIO_NAMES_MAX) {
+		dev_warn(dev, "line names block of %u bytes (over %u): lines are unnamed\n",
+			 size, VGPIO_NAMES_MAX);
 		return;
-	msg->resp = kzalloc(size + 1, GFP_KERNEL | __GFP_NOWARN);
-	if (!msg->resp) {
-		msg->resp = &msg->res;
-		vgpio_msg_free(msg);
+	}
+	slot = vgpio_slot_alloc(GFP_KERNEL);
+	if (!slot)
+		return;
+	slot->resp = kvzalloc(size + 1, GFP_KERNEL);
+	if (!slot->resp) {
+		kfree(slot);
 		dev_warn(dev, "no memory for %u bytes of line names: lines are unnamed\n",
 			 size);
 		return;
 	}
-	msg->resp_len = size + 1;
+	slot->resp_len = size + 1;
+	slot->req.type = cpu_to_le16(VIRTIO_GPIO_MSG_GET_NAMES);
 
-	ret = vgpio_transfer(vgpio, &msg, 1);
+	ret = vgpio_transfer(vgpio, &slot, 1, false);
+	if (!ret)
+		ret = vgpio_check(vgpio, slot);
 	if (ret) {
 		dev_warn(dev, "cannot read line names (%d): lines are unnamed\n",
 			 ret);
@@ -1282,7 +1660,7 @@ static void vgpio_read_names(struct virtio_gpio *vgpio, u32 size)
 	if (!names)
 		goto out;
 
-	p = (char *)msg->resp + 1;
+	p = (char *)slot->resp + 1;
 	end = p + size;
 	for (i = 0; i < vgpio->ngpio; i++) {
 		nul = p < end ? memchr(p, '\0', end - p) : NULL;
@@ -1296,6 +1674,8 @@ static void vgpio_read_names(struct virtio_gpio *vgpio, u32 size)
 			bad++;
 		p = nul + 1;
 	}
+	if (!missing && memchr_inv(p, '\0', end - p))
+		bad++;
 
 	ret = vgpio_check_names(vgpio, names);
 	if (ret < 0) {
@@ -1303,74 +1683,47 @@ static void vgpio_read_names(struct virtio_gpio *vgpio, u32 size)
 		goto out;
 	}
 	bad += ret;
-	for (i = 0; i < vgpio->ngpio; i++)
-		if (!names[i])
-			names[i] = "";
-	if (bad || missing || p != end)
-		dev_warn(dev, "line names: %u invalid or duplicated, %u missing, %td stray bytes: those lines are unnamed\n",
-			 bad, missing, missing ? 0 : end - p);
+	if (bad || missing)
+		dev_warn(dev, "line names: %u invalid, duplicated or stray, %u missing: those lines are unnamed\n",
+			 bad, missing);
 
 	vgpio->names = names;
-	vgpio->names_buf = msg->resp;
-	msg->resp = &msg->res;
+	vgpio->names_buf = slot->resp;
+	slot->resp = &slot->res;
 out:
-	if (msg)
-		vgpio_msg_free(msg);
+	if (slot)
+		vgpio_slot_free(slot);
 }
 
-/**
- * vgpio_read_directions() - read every line's direction, many per kick
- * @vgpio: the device
- *
- * gpiolib asks for every line's direction when the chip is added; for a
- * device with many lines one request at a time is slow, so they are read
- * here in batches and get_direction() answers from them meanwhile.
- *
- * Return: 0, or a negative errno (the directions are then not used).
- */
-static int vgpio_read_directions(struct virtio_gpio *vgpio)
+/* Read every line's direction, many per notification. */
+static void vgpio_read_directions(struct virtio_gpio *vgpio)
 {
-	struct vgpio_msg **msgs;
-	unsigned int first, n, i;
-	int ret = 0;
+	struct vgpio_op *ops;
+	unsigned int i;
 
-	msgs = kcalloc(VGPIO_DIR_BATCH, sizeof(*msgs), GFP_KERNEL);
-	if (!msgs)
-		return -ENOMEM;
-
-	for (first = 0; !ret && first < vgpio->ngpio; first += n) {
-		n = min_t(unsigned int, VGPIO_DIR_BATCH, vgpio->ngpio - first);
-		for (i = 0; i < n; i++) {
-			msgs[i] = vgpio_msg_alloc(VIRTIO_GPIO_MSG_GET_DIRECTION,
-						  first + i, 0);
-			if (!msgs[i])
-				ret = -ENOMEM;
-		}
-		if (!ret)
-			ret = vgpio_transfer(vgpio, msgs, n);
-		for (i = 0; i < n; i++) {
-			if (!msgs[i])
-				continue;
-			if (!ret)
-				vgpio->lines[first + i].dir = msgs[i]->res.value;
-			vgpio_msg_free(msgs[i]);
-			msgs[i] = NULL;
-		}
+	ops = kvcalloc(vgpio->ngpio, sizeof(*ops), GFP_KERNEL);
+	if (!ops)
+		return;
+	for (i = 0; i < vgpio->ngpio; i++) {
+		ops[i].type = VIRTIO_GPIO_MSG_GET_DIRECTION;
+		ops[i].line = i;
 	}
-	kfree(msgs);
-	return ret;
+	vgpio_ops(vgpio, ops, vgpio->ngpio, false);
+	kvfree(ops);
 }
 
 /**
- * vgpio_names_to_swnode() - hand the line names to gpiolib
+ * vgpio_use_names() - hand the line names to gpiolib
  * @vgpio: the device
  *
- * The names go through a "gpio-line-names" property of a software node
- * that becomes the chip's firmware node: gpiolib checks names passed in
- * gpio_chip.names against every line of every chip, one name at a time,
- * which takes minutes for 65535 lines. The property keeps its own copy.
+ * The chip keeps its parent's firmware node, so that device-tree (or ACPI)
+ * consumers, hogs and gpio-line-names of the node keep working; names the
+ * node gives win over the device's. Without a firmware node, the device's
+ * names go through a software node that becomes the chip's node: that is
+ * fast, where &gpio_chip.names is checked against every line of every chip
+ * one name at a time (minutes for 65535 lines).
  */
-static void vgpio_names_to_swnode(struct virtio_gpio *vgpio)
+static void vgpio_use_names(struct virtio_gpio *vgpio)
 {
 	struct property_entry props[] = {
 		PROPERTY_ENTRY_STRING_ARRAY_LEN("gpio-line-names", vgpio->names,
@@ -1378,7 +1731,16 @@ static void vgpio_names_to_swnode(struct virtio_gpio *vgpio)
 		{ }
 	};
 	struct fwnode_handle *fwnode;
+	unsigned int i;
 
+	if (dev_fwnode(&vgpio->vdev->dev)) {
+		vgpio->gc.names = vgpio->names;
+		return;
+	}
+	/* A property cannot hold NULL: an unnamed line is "". */
+	for (i = 0; i < vgpio->ngpio; i++)
+		if (!vgpio->names[i])
+			vgpio->names[i] = "";
 	fwnode = fwnode_create_software_node(props, NULL);
 	if (IS_ERR(fwnode)) {
 		dev_warn(&vgpio->vdev->dev, "cannot pass line names on: %ld\n",
@@ -1393,7 +1755,7 @@ static void vgpio_free_names(struct virtio_gpio *vgpio)
 {
 	kvfree(vgpio->names);
 	vgpio->names = NULL;
-	kfree(vgpio->names_buf);
+	kvfree(vgpio->names_buf);
 	vgpio->names_buf = NULL;
 }
 
@@ -1403,6 +1765,9 @@ static void vgpio_free_mem(struct virtio_gpio *vgpio)
 
 	for (i = 0; i < vgpio->ngpio; i++)
 		kfree(vgpio->lines[i].evt);
+	for (i = 0; i < vgpio->npool; i++)
+		vgpio_slot_free(vgpio->pool[i]);
+	kfree(vgpio->pool);
 	vgpio_free_names(vgpio);
 	if (vgpio->swnode)
 		fwnode_remove_software_node(vgpio->swnode);
@@ -1457,23 +1822,16 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 	struct device *dev = &vdev->dev;
 	struct gpio_irq_chip *girq;
 	struct virtio_gpio *vgpio;
-	u32 names_size, names_max;
+	u32 names_size;
 	unsigned int i;
 	u16 ngpio;
 	int ret;
 
 	virtio_cread_le(vdev, struct virtio_gpio_config, ngpio, &ngpio);
-	virtio_cread_le(vdev, struct virtio_gpio_config, gpio_names_size, &names_size);
-
+	virtio_cread_le(vdev, struct virtio_gpio_config, gpio_names_size,
+			&names_size);
 	if (!ngpio) {
 		dev_err(dev, "the device has no GPIO lines\n");
-		return -EINVAL;
-	}
-	names_max = min_t(u32, (u32)ngpio * VGPIO_NAME_MAX_PER_LINE,
-			  VGPIO_NAMES_MAX);
-	if (names_size && (names_size < ngpio || names_size > names_max)) {
-		dev_err(dev, "impossible line names size %u for %u lines (at most %u)\n",
-			names_size, ngpio, names_max);
 		return -EINVAL;
 	}
 
@@ -1490,15 +1848,22 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 	timer_setup(&vgpio->deadline_timer, vgpio_deadline_expired, 0);
 	spin_lock_init(&vgpio->evq_lock);
 	raw_spin_lock_init(&vgpio->evt_lock);
-	INIT_WORK(&vgpio->evt_work, vgpio_evt_work);
+	INIT_LIST_HEAD(&vgpio->evt_queue);
+	init_waitqueue_head(&vgpio->evt_wq);
+	init_irq_work(&vgpio->evt_work, vgpio_evt_work);
+	INIT_DELAYED_WORK(&vgpio->resync_work, vgpio_resync_work);
 	mutex_init(&vgpio->irq_lock);
 
-	INIT_LIST_HEAD(&vgpio->evt_queue);
 	vgpio->lines = kvcalloc(ngpio, sizeof(*vgpio->lines), GFP_KERNEL);
 	if (!vgpio->lines)
 		return -ENOMEM;
-	for (i = 0; i < ngpio; i++)
+	for (i = 0; i < ngpio; i++) {
 		INIT_LIST_HEAD(&vgpio->lines[i].evt_node);
+		vgpio->lines[i].dir = VGPIO_UNKNOWN;
+		/* A device may keep what an earlier driver left it. */
+		vgpio->lines[i].dev_type = VGPIO_UNKNOWN;
+		vgpio->lines[i].masked = true;
+	}
 
 	vdev->priv = vgpio;
 	ret = vgpio_start(vgpio);
@@ -1509,8 +1874,11 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 	if (names_size)
 		vgpio_read_names(vgpio, names_size);
 	if (vgpio->names)
-		vgpio_names_to_swnode(vgpio);
-	vgpio_free_names(vgpio);
+		vgpio_use_names(vgpio);
+	if (!vgpio->gc.names)
+		vgpio_free_names(vgpio);
+	/* gpiolib asks every line's direction when the chip is added. */
+	vgpio_read_directions(vgpio);
 
 	vgpio->gc.label = devm_kasprintf(dev, GFP_KERNEL, "gpio-virtio.%s",
 					 dev_name(dev->parent ?: dev));
@@ -1522,6 +1890,7 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 	vgpio->gc.base = -1;
 	vgpio->gc.ngpio = ngpio;
 	vgpio->gc.can_sleep = true;
+	vgpio->gc.request = virtio_gpio_request;
 	vgpio->gc.free = virtio_gpio_free;
 	vgpio->gc.get_direction = virtio_gpio_get_direction;
 	vgpio->gc.direction_input = virtio_gpio_direction_input;
@@ -1538,15 +1907,11 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 		gpio_irq_chip_set_chip(girq, &vgpio->irqc);
 		girq->handler = handle_level_irq;
 		girq->default_type = IRQ_TYPE_NONE;
-		for (i = 0; i < ngpio; i++)
-			vgpio->lines[i].masked = true;
 	} else {
 		dev_info(dev, "the device does not offer VIRTIO_GPIO_F_IRQ: no interrupts\n");
 	}
 
-	vgpio->dir_cached = !vgpio_read_directions(vgpio);
 	ret = gpiochip_add_data(&vgpio->gc, vgpio);
-	vgpio->dir_cached = false;
 	if (ret) {
 		dev_err(dev, "cannot add the GPIO chip: %d\n", ret);
 		goto err_stop;
@@ -1570,24 +1935,35 @@ static void virtio_gpio_remove(struct virtio_device *vdev)
 	struct virtio_gpio *vgpio = vdev->priv;
 
 	debugfs_remove_recursive(vgpio->debugfs);
-	/* Fail what is in flight first, so gpiolib does not wait for it. */
+	vgpio_quiesce(vgpio, true);
+	/* Fail what is still in flight, so gpiolib does not wait for it. */
 	vgpio_stop(vgpio);
 	gpiochip_remove(&vgpio->gc);
+	/* Requests that raced the removal have failed; let them leave. */
+	wait_var_event(&vgpio->users, !atomic_read(&vgpio->users));
 	vgpio_free_mem(vgpio);
 }
 
 #ifdef CONFIG_PM_SLEEP
 static int virtio_gpio_freeze(struct virtio_device *vdev)
 {
-	vgpio_stop(vdev->priv);
+	struct virtio_gpio *vgpio = vdev->priv;
+
+	vgpio_quiesce(vgpio, false);
+	vgpio_stop(vgpio);
 	return 0;
 }
 
+/*
+ * The device's state is unknown after the reset: give back what consumers
+ * hold (directions, output values, trigger types), and nothing else; the
+ * other lines' directions are asked again when needed.
+ */
 static int virtio_gpio_restore(struct virtio_device *vdev)
 {
 	struct virtio_gpio *vgpio = vdev->priv;
-	struct vgpio_line *line;
-	unsigned int i;
+	struct vgpio_op *ops;
+	unsigned int i, n = 0;
 	int ret;
 
 	ret = vgpio_start(vgpio);
@@ -1595,24 +1971,32 @@ static int virtio_gpio_restore(struct virtio_device *vdev)
 		return ret;
 	virtio_device_ready(vdev);
 
-	/* The device lost its line state in the reset: give it back. */
+	ops = kvcalloc(2 * vgpio->ngpio, sizeof(*ops), GFP_KERNEL);
 	for (i = 0; i < vgpio->ngpio; i++) {
-		line = &vgpio->lines[i];
-		ret = 0;
-		if (line->dir == VIRTIO_GPIO_DIRECTION_OUT)
-			ret = virtio_gpio_direction_output(&vgpio->gc, i,
-							   line->val);
-		else if (line->dir == VIRTIO_GPIO_DIRECTION_IN)
-			ret = virtio_gpio_direction_input(&vgpio->gc, i);
-		if (ret)
-			dev_warn(&vdev->dev, "line %u: state not restored: %d\n",
-				 i, ret);
+		struct vgpio_line *line = &vgpio->lines[i];
+		u8 dir = line->dir;
+
+		WRITE_ONCE(line->dir, VGPIO_UNKNOWN);
+		if (!ops || !(line->held || line->active))
+			continue;
+		if (line->active && !line->held)
+			dir = VIRTIO_GPIO_DIRECTION_IN;
+		if (dir == VIRTIO_GPIO_DIRECTION_OUT)
+			ops[n++] = (struct vgpio_op){ VIRTIO_GPIO_MSG_SET_VALUE, i,
+						      line->val };
+		if (dir == VIRTIO_GPIO_DIRECTION_OUT || dir == VIRTIO_GPIO_DIRECTION_IN)
+			ops[n++] = (struct vgpio_op){ VIRTIO_GPIO_MSG_SET_DIRECTION, i,
+						      dir };
 	}
+	if (n && vgpio_ops(vgpio, ops, n, false))
+		dev_warn(&vdev->dev, "the lines' state was not all restored\n");
+	kvfree(ops);
 
 	if (vgpio->has_irq) {
 		mutex_lock(&vgpio->irq_lock);
 		for (i = 0; i < vgpio->ngpio; i++)
-			vgpio_irq_sync_line(vgpio, i);
+			if (vgpio->lines[i].active)
+				vgpio_irq_sync_line(vgpio, i);
 		mutex_unlock(&vgpio->irq_lock);
 	}
 	return 0;

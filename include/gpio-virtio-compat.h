@@ -14,8 +14,10 @@
  *                  module while lines are requested, and rmmod succeeded
  *                  under a consumer.
  *
- * kzalloc_obj() (present in 7.2, not in 6.12) and timer_container_of()
- * (6.16, from_timer() before) are macros, so they are simply tested for.
+ * kzalloc_obj() (present in 7.2, not in 6.12), timer_container_of()
+ * (6.16, from_timer() before) and __dma_from_device_group_begin() (in
+ * Debian's 6.12 and 7.2, not in 6.1) are macros, so they are simply tested
+ * for.
  *
  * The driver does not use cleanup.h lock guards, so 6.1 needs no shim for
  * them; everything else it uses exists unchanged from 6.1 to 7.2.
@@ -23,6 +25,8 @@
 #ifndef GPIO_VIRTIO_COMPAT_H
 #define GPIO_VIRTIO_COMPAT_H
 
+#include <linux/cache.h>
+#include <linux/dma-mapping.h>
 #include <linux/gpio/driver.h>
 #include <linux/slab.h>
 #include <linux/timer.h>
@@ -31,6 +35,23 @@
 
 #ifndef kzalloc_obj
 #define kzalloc_obj(obj, gfp)		kzalloc(sizeof(obj), gfp)
+#endif
+
+#ifndef __dma_from_device_group_begin
+/*
+ * Keep a device-writable buffer on DMA cache lines of its own where DMA
+ * is not coherent with the CPU caches (ARCH_DMA_MINALIGN), and add no
+ * padding elsewhere.
+ */
+#ifdef ARCH_HAS_DMA_MINALIGN
+#define ____dma_from_device_aligned	__aligned(ARCH_DMA_MINALIGN)
+#else
+#define ____dma_from_device_aligned
+#endif
+#define __dma_from_device_group_begin(GROUP) \
+	__u8 __dma_group_begin__##GROUP[0] ____dma_from_device_aligned
+#define __dma_from_device_group_end(GROUP) \
+	__u8 __dma_group_end__##GROUP[0] ____dma_from_device_aligned
 #endif
 
 #ifndef timer_container_of
