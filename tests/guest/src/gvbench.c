@@ -1,108 +1,882 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gvbench - time GPIO line reads and writes through the character device.
+ * gvbench - the guest side of make bench: times GPIO requests and interrupts
+ * through the character device (uAPI v2) with clock_gettime(CLOCK_MONOTONIC),
+ * and times a device's probe while it measures the memory the probe took.
  *
- * Usage: gvbench CHIP LINES ITERATIONS [get|set]
- * Requests lines 0..LINES-1 and prints, for one line and for all of them at
- * once, the mean time per get and per set in microseconds:
- *   get1 <us> get<N> <us> set1 <us> set<N> <us>
- * With "get" or "set" it only reads (or writes) all LINES at once, ITERATIONS
- * times, and prints that one figure.
+ *   gvbench ops CHIP get|set LINES N WARMUP [SAMPLES]
+ *	LINES lines (offsets 0..LINES-1) requested once; WARMUP untimed
+ *	operations, then N timed ones, each read or written in one ioctl (a set
+ *	alternates all-low and all-high). Prints the statistics of the N times.
+ *   gvbench stats FILE...
+ *	The statistics of the samples in the files together (one per line).
+ *   gvbench lines CHIP
+ *	The number of lines of /dev/CHIP.
+ *   gvbench bind|unbind DRVDIR DEV
+ *	Writes DEV to DRVDIR/bind (or unbind) and prints the write's duration
+ *	and the change of /proc/meminfo's Slab, SUnreclaim, VmallocUsed, Percpu
+ *	and MemFree across it (kB): ns=T err=E slab=.. sunreclaim=.. vmalloc=..
+ *	percpu=.. memfree=..  (err is 0 or the errno of the write).
+ *   gvbench clock [ROUNDS]
+ *	The guest/host clock offset from ROUNDS round trips (default 30) of the
+ *	simulator's "clock" command: off=GUEST-HOST (ns) rtt=the smallest trip.
+ *   gvbench latency CHIP LINE N PERIOD_US [SAMPLES [READ_SAMPLES]]
+ *	N free-running rising edges on LINE (simulator "burst"), PERIOD_US
+ *	apart; for each event, its timestamp minus the simulator's time of the
+ *	edge ("edgetimes"), with the clock offset measured before and after
+ *	(drift interpolated). Prints the statistics of those latencies, and as
+ *	read_* the same up to the moment read() returned the event.
+ *   gvbench rate CHIP L1[,L2...] START_HZ MAX_HZ SECONDS [REFINE]
+ *	The highest rate of free-running rising pulses on all the lines at
+ *	once with no lost event over SECONDS: doubling from START_HZ until a
+ *	rate loses events (or MAX_HZ passes), then REFINE (default 3)
+ *	bisections. Progress on stderr; one result line on stdout.
+ *
+ * Statistics are in nanoseconds: n= med= p10= p90= p99= mean= min= max=.
+ * The simulator is reached through its control socket on the guest's
+ * second serial port ($GV_ctl, default ttyS1), under the lock hctl uses
+ * (tests/guest/lib.sh).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/gpio.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now_us(void)
+#define CTL_LOCK	"/tmp/hctl.lock"
+#define REPLY_MAX	(1 << 20)
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "gvbench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int request(int chip, unsigned int n, uint64_t flags)
+static void msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* --- statistics */
+
+struct samples {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void push(struct samples *s, int64_t x)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 1024;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (!s->v)
+			die("out of memory");
+	}
+	s->v[s->n++] = x;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* nearest rank: the smallest sample with at least q of them at or below */
+static int64_t rank(const struct samples *s, double q)
+{
+	size_t i = (size_t)(q * s->n);
+
+	if (i < q * s->n)
+		i++;
+
+	if (i < 1)
+		i = 1;
+	if (i > s->n)
+		i = s->n;
+	return s->v[i - 1];
+}
+
+/* Prints "PREFIXn=.. PREFIXmed=.. ..." (sorts the samples). */
+static void print_stats(struct samples *s, const char *prefix)
+{
+	double sum = 0;
+	int64_t med;
+	size_t i;
+
+	if (!s->n) {
+		printf("%sn=0", prefix);
+		return;
+	}
+	qsort(s->v, s->n, sizeof(*s->v), cmp64);
+	for (i = 0; i < s->n; i++)
+		sum += s->v[i];
+	med = s->n % 2 ? s->v[s->n / 2] : (s->v[s->n / 2 - 1] + s->v[s->n / 2]) / 2;
+	printf("%sn=%zu %smed=%lld %sp10=%lld %sp90=%lld %sp99=%lld %smean=%.0f %smin=%lld %smax=%lld",
+	       prefix, s->n, prefix, (long long)med, prefix, (long long)rank(s, 0.10),
+	       prefix, (long long)rank(s, 0.90), prefix, (long long)rank(s, 0.99),
+	       prefix, sum / s->n, prefix, (long long)s->v[0], prefix,
+	       (long long)s->v[s->n - 1]);
+}
+
+static void save(const struct samples *s, const char *path)
+{
+	FILE *f;
+	size_t i;
+
+	if (!path)
+		return;
+	f = fopen(path, "w");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	for (i = 0; i < s->n; i++)
+		fprintf(f, "%lld\n", (long long)s->v[i]);
+	fclose(f);
+}
+
+/* --- the simulator's control socket on the second serial port */
+
+static int ctl_fd = -1;
+static int ctl_locked;
+static char ctl_tty[64];
+
+static void ctl_unlock(void)
+{
+	if (ctl_locked) {
+		unlink(CTL_LOCK "/pid");
+		rmdir(CTL_LOCK);
+		ctl_locked = 0;
+	}
+}
+
+static void on_signal(int sig)
+{
+	ctl_unlock();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* The lock of hctl: a directory holding the owner's pid. */
+static void ctl_lock(void)
+{
+	int64_t t0 = now_ns();
+	char buf[32];
+	FILE *f;
+
+	while (mkdir(CTL_LOCK, 0700) < 0) {
+		if (errno != EEXIST)
+			die(CTL_LOCK ": %s", strerror(errno));
+		f = fopen(CTL_LOCK "/pid", "r");
+		if (f) {
+			long pid = 0;
+
+			if (fgets(buf, sizeof(buf), f))
+				pid = strtol(buf, NULL, 10);
+			fclose(f);
+			if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH) {
+				unlink(CTL_LOCK "/pid");
+				rmdir(CTL_LOCK);
+				continue;
+			}
+		}
+		if (now_ns() - t0 > 60 * 1000000000LL)
+			die("the hctl lock is held for over 60 s");
+		msleep(10);
+	}
+	ctl_locked = 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	atexit(ctl_unlock);
+	f = fopen(CTL_LOCK "/pid", "w");
+	if (f) {
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+}
+
+static void ctl_open(void)
+{
+	struct termios t;
+
+	if (ctl_fd >= 0)
+		return;
+	ctl_lock();
+	snprintf(ctl_tty, sizeof(ctl_tty), "/dev/%s",
+		 getenv("GV_ctl") && *getenv("GV_ctl") ? getenv("GV_ctl") : "ttyS1");
+	ctl_fd = open(ctl_tty, O_RDWR | O_NOCTTY);
+	if (ctl_fd < 0)
+		die("%s: %s", ctl_tty, strerror(errno));
+	if (tcgetattr(ctl_fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(ctl_fd, TCSANOW, &t);
+	}
+	tcflush(ctl_fd, TCIFLUSH);
+}
+
+static void ctl_send(const char *cmd)
+{
+	size_t len = strlen(cmd), off = 0;
+	ssize_t w;
+
+	while (off < len) {
+		w = write(ctl_fd, cmd + off, len - off);
+		if (w < 0 && errno != EINTR)
+			die("write to %s: %s", ctl_tty, strerror(errno));
+		if (w > 0)
+			off += w;
+	}
+	if (write(ctl_fd, "\n", 1) != 1)
+		die("write to %s: %s", ctl_tty, strerror(errno));
+}
+
+static char reply[REPLY_MAX];
+static size_t reply_len, line_len;
+
+/* Reads once what the simulator sent (call when ctl_fd is readable). */
+static void ctl_read_more(void)
+{
+	ssize_t r;
+
+	r = read(ctl_fd, reply + reply_len, REPLY_MAX - 1 - reply_len);
+	if (r < 0 && errno != EINTR && errno != EAGAIN)
+		die("read from %s: %s", ctl_tty, strerror(errno));
+	if (r > 0)
+		reply_len += r;
+	reply[reply_len] = 0;
+}
+
+/*
+ * True when a whole line is in reply[]: it is then terminated there
+ * (without its end of line); ctl_reply_done() drops it.
+ */
+static int ctl_take_line(void)
+{
+	char *nl = memchr(reply, '\n', reply_len);
+
+	if (!nl) {
+		if (reply_len >= REPLY_MAX - 1)
+			die("a reply longer than %d bytes", REPLY_MAX);
+		return 0;
+	}
+	*nl = 0;
+	if (nl > reply && nl[-1] == '\r')
+		nl[-1] = 0;
+	line_len = nl - reply + 1;
+	return 1;
+}
+
+static void ctl_reply_done(void)
+{
+	size_t used = line_len;
+
+	memmove(reply, reply + used, reply_len - used);
+	reply_len -= used;
+	reply[reply_len] = 0;
+}
+
+/* One command and its reply (in reply[], "ok" checked), waiting up to timeout_s. */
+static const char *ctl(const char *cmd, int timeout_s)
+{
+	static char last[REPLY_MAX];
+	int64_t end = now_ns() + (int64_t)timeout_s * 1000000000;
+	struct pollfd p;
+
+	ctl_open();
+	ctl_send(cmd);
+	while (!ctl_take_line()) {
+		p.fd = ctl_fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 100) > 0)
+			ctl_read_more();
+		if (now_ns() > end)
+			die("no reply from the simulator to '%s' within %d s", cmd, timeout_s);
+	}
+	strcpy(last, reply);
+	ctl_reply_done();
+	if (strncmp(last, "ok", 2))
+		die("the simulator answered '%s' with: %s", cmd, last);
+	return last;
+}
+
+/* The value of KEY=... in a reply, or NULL. */
+static const char *field(const char *r, const char *key)
+{
+	size_t k = strlen(key);
+	const char *p = r;
+
+	while ((p = strstr(p, key))) {
+		if ((p == r || p[-1] == ' ') && p[k] == '=')
+			return p + k + 1;
+		p += k;
+	}
+	return NULL;
+}
+
+static long long field_ll(const char *r, const char *key, long long dflt)
+{
+	const char *v = field(r, key);
+
+	return v ? strtoll(v, NULL, 10) : dflt;
+}
+
+/*
+ * The guest/host clock offset (guest CLOCK_MONOTONIC minus the host's) from
+ * round trips of "clock": the host read its clock after the guest started
+ * sending (t0) and before the guest had the reply (t1), so each trip bounds
+ * the offset to [t0 - host, t1 - host]; over all trips, [lo, hi]. The
+ * guest-to-host leg (a few bytes written to the UART) is short and the
+ * host-to-guest one (the reply through the UART's receive path and the tty
+ * layer) is long, so lo, which takes the fastest outbound leg as zero, is
+ * the estimate: latencies computed with it are upper bounds, too high by
+ * that leg at most; hi - lo is the uncertainty.
+ */
+struct offset {
+	int64_t lo, hi;
+	int64_t rtt;	/* the fastest round trip */
+	int64_t at;	/* guest time of the measurement */
+};
+
+static struct offset clock_offset(int rounds)
+{
+	struct offset o = { INT64_MIN, INT64_MAX, INT64_MAX, 0 };
+	int64_t t0, t1, host;
+	const char *r;
+	int i;
+
+	o.at = now_ns();
+	for (i = 0; i < rounds; i++) {
+		t0 = now_ns();
+		r = ctl("clock", 10);
+		t1 = now_ns();
+		if (!field(r, "mono_ns"))
+			die("no mono_ns in the reply to clock: %s", r);
+		host = field_ll(r, "mono_ns", 0);
+		if (t0 - host > o.lo)
+			o.lo = t0 - host;
+		if (t1 - host < o.hi)
+			o.hi = t1 - host;
+		if (t1 - t0 < o.rtt)
+			o.rtt = t1 - t0;
+	}
+	o.at = (o.at + now_ns()) / 2;
+	return o;
+}
+
+/* --- lines */
+
+static int open_chip(const char *name)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s%s", strchr(name, '/') ? "" : "/dev/", name);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		die("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+static int request(int chip, const unsigned int *offs, unsigned int n, uint64_t flags)
 {
 	struct gpio_v2_line_request req;
 	unsigned int i;
 
 	memset(&req, 0, sizeof(req));
 	for (i = 0; i < n; i++)
-		req.offsets[i] = i;
+		req.offsets[i] = offs[i];
 	req.num_lines = n;
 	req.config.flags = flags;
+	if (flags & GPIO_V2_LINE_FLAG_EDGE_RISING)
+		req.event_buffer_size = GPIO_V2_LINES_MAX * 16;
 	strcpy(req.consumer, "gvbench");
-	if (ioctl(chip, GPIO_V2_GET_LINE_IOCTL, &req) < 0) {
-		fprintf(stderr, "gvbench: line request (%u lines): %s\n", n, strerror(errno));
-		exit(1);
-	}
+	if (ioctl(chip, GPIO_V2_GET_LINE_IOCTL, &req) < 0)
+		die("line request (%u lines): %s", n, strerror(errno));
 	return req.fd;
 }
 
-/* Mean microseconds per get (set == 0) or set (set == 1) of n lines. */
-static double run(int chip, unsigned int n, int set, long iters)
+static int cmd_ops(int argc, char **argv)
 {
 	struct gpio_v2_line_values v;
-	double t0, t1;
-	long i;
-	int fd;
+	unsigned int offs[GPIO_V2_LINES_MAX], n, i;
+	struct samples s = { 0 };
+	long iters, warm, k;
+	int chip, fd, set;
+	int64_t t0, t1;
 
-	fd = request(chip, n, set ? GPIO_V2_LINE_FLAG_OUTPUT : GPIO_V2_LINE_FLAG_INPUT);
+	if (argc < 7)
+		die("usage: gvbench ops CHIP get|set LINES N WARMUP [SAMPLES]");
+	set = !strcmp(argv[3], "set");
+	if (!set && strcmp(argv[3], "get"))
+		die("the operation is get or set");
+	n = strtoul(argv[4], NULL, 0);
+	iters = strtol(argv[5], NULL, 0);
+	warm = strtol(argv[6], NULL, 0);
+	if (n < 1 || n > GPIO_V2_LINES_MAX || iters < 1 || warm < 0)
+		die("LINES must be 1..%d, N > 0, WARMUP >= 0", GPIO_V2_LINES_MAX);
+	chip = open_chip(argv[2]);
+	for (i = 0; i < n; i++)
+		offs[i] = i;
+	fd = request(chip, offs, n, set ? GPIO_V2_LINE_FLAG_OUTPUT : GPIO_V2_LINE_FLAG_INPUT);
 	v.mask = n == 64 ? ~0ULL : (1ULL << n) - 1;
-	t0 = now_us();
-	for (i = 0; i < iters; i++) {
-		v.bits = set ? ((i & 1) ? v.mask : 0) : 0;
+	for (k = -warm; k < iters; k++) {
+		v.bits = set && (k & 1) ? v.mask : 0;
+		t0 = now_ns();
 		if (ioctl(fd, set ? GPIO_V2_LINE_SET_VALUES_IOCTL :
-			  GPIO_V2_LINE_GET_VALUES_IOCTL, &v) < 0) {
-			fprintf(stderr, "gvbench: %s: %s\n", set ? "set" : "get", strerror(errno));
-			exit(1);
+			  GPIO_V2_LINE_GET_VALUES_IOCTL, &v) < 0)
+			die("%s: %s", argv[3], strerror(errno));
+		t1 = now_ns();
+		if (k >= 0)
+			push(&s, t1 - t0);
+	}
+	close(fd);
+	close(chip);
+	save(&s, argc > 7 ? argv[7] : NULL);
+	print_stats(&s, "");
+	printf("\n");
+	return 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct samples s = { 0 };
+	char buf[64];
+	FILE *f;
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		f = fopen(argv[i], "r");
+		if (!f)
+			die("%s: %s", argv[i], strerror(errno));
+		while (fgets(buf, sizeof(buf), f))
+			push(&s, strtoll(buf, NULL, 10));
+		fclose(f);
+	}
+	print_stats(&s, "");
+	printf("\n");
+	return 0;
+}
+
+static int cmd_lines(int argc, char **argv)
+{
+	struct gpiochip_info info;
+	int chip;
+
+	if (argc != 3)
+		die("usage: gvbench lines CHIP");
+	chip = open_chip(argv[2]);
+	if (ioctl(chip, GPIO_GET_CHIPINFO_IOCTL, &info) < 0)
+		die("chip info: %s", strerror(errno));
+	printf("%u\n", info.lines);
+	return 0;
+}
+
+/* --- probe time and memory */
+
+#define MEMINFO_KEYS 5
+static const char *const meminfo_keys[MEMINFO_KEYS] = {
+	"Slab", "SUnreclaim", "VmallocUsed", "Percpu", "MemFree",
+};
+
+static void meminfo(long long *kb)
+{
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+	int i;
+
+	if (!f)
+		die("/proc/meminfo: %s", strerror(errno));
+	for (i = 0; i < MEMINFO_KEYS; i++)
+		kb[i] = -1;
+	while (fgets(line, sizeof(line), f)) {
+		for (i = 0; i < MEMINFO_KEYS; i++) {
+			size_t k = strlen(meminfo_keys[i]);
+
+			if (!strncmp(line, meminfo_keys[i], k) && line[k] == ':')
+				kb[i] = strtoll(line + k + 1, NULL, 10);
 		}
 	}
-	t1 = now_us();
+	fclose(f);
+}
+
+static int cmd_bind(int argc, char **argv)
+{
+	long long before[MEMINFO_KEYS], after[MEMINFO_KEYS];
+	char path[256];
+	int64_t t0, t1;
+	int fd, err = 0, i;
+	ssize_t w;
+
+	if (argc != 4)
+		die("usage: gvbench bind|unbind DRVDIR DEV");
+	snprintf(path, sizeof(path), "%s/%s", argv[2], argv[1]);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		die("%s: %s", path, strerror(errno));
+	meminfo(before);
+	t0 = now_ns();
+	w = write(fd, argv[3], strlen(argv[3]));
+	t1 = now_ns();
+	if (w < 0)
+		err = errno;
 	close(fd);
-	return (t1 - t0) / iters;
+	meminfo(after);
+	printf("ns=%lld err=%d", (long long)(t1 - t0), err);
+	for (i = 0; i < MEMINFO_KEYS; i++) {
+		char key[32];
+		size_t j;
+
+		for (j = 0; meminfo_keys[i][j] && j < sizeof(key) - 1; j++)
+			key[j] = meminfo_keys[i][j] | 0x20;	/* lower case */
+		key[j] = 0;
+		if (!strcmp(key, "vmallocused"))
+			strcpy(key, "vmalloc");
+		printf(" %s=%lld", key, after[i] - before[i]);
+	}
+	printf("\n");
+	return 0;
+}
+
+static int cmd_clock(int argc, char **argv)
+{
+	struct offset o = clock_offset(argc > 2 ? atoi(argv[2]) : 30);
+
+	printf("off=%lld hi=%lld rtt=%lld\n", (long long)o.lo, (long long)o.hi, (long long)o.rtt);
+	return 0;
+}
+
+/* --- interrupts */
+
+/* Waits until the simulator holds an event buffer of the line, nothing latched. */
+static void wait_unmasked(unsigned int line)
+{
+	char cmd[32];
+	const char *r;
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "get %u", line);
+	for (i = 0; i < 500; i++) {
+		r = ctl(cmd, 10);
+		if (field_ll(r, "masked", 1) == 0 && field_ll(r, "pending", 1) == 0)
+			return;
+		msleep(10);
+	}
+	die("line %u is not unmasked after 5 s: %s", line, r);
+}
+
+struct evcount {
+	unsigned long read;		/* events this reader got */
+	unsigned long seqno_gap;	/* events gpiolib-cdev handled but dropped */
+};
+
+/*
+ * Sends CMD (a burst) and reads events from fd until its reply came and
+ * then either expect events were read or idle_ms passed without one. Each
+ * event goes to on_event. Returns the reply.
+ */
+static const char *burst_and_read(const char *cmd, int fd, unsigned long expect,
+				  int timeout_s, int idle_ms,
+				  void (*on_event)(const struct gpio_v2_line_event *, int64_t, void *),
+				  void *arg, struct evcount *c)
+{
+	static char last[REPLY_MAX];
+	struct gpio_v2_line_event ev[256];
+	static uint32_t last_line_seqno[GPIO_V2_LINES_MAX + 1];
+	int64_t end = now_ns() + (int64_t)timeout_s * 1000000000, last_ev, t;
+	int have_reply = 0, i;
+	struct pollfd p[2];
+	ssize_t r;
+
+	ctl_open();
+	ctl_send(cmd);
+	last_ev = now_ns();
+	for (;;) {
+		p[0].fd = fd;
+		p[0].events = POLLIN;
+		p[1].fd = ctl_fd;
+		p[1].events = POLLIN;
+		if (poll(p, have_reply ? 1 : 2, 50) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (p[0].revents & POLLIN) {
+			r = read(fd, ev, sizeof(ev));
+			t = now_ns();
+			if (r < 0 && errno != EINTR && errno != EAGAIN)
+				die("event read: %s", strerror(errno));
+			for (i = 0; r > 0 && i < r / (ssize_t)sizeof(ev[0]); i++) {
+				unsigned int o = ev[i].offset % (GPIO_V2_LINES_MAX + 1);
+
+				if (last_line_seqno[o] && ev[i].line_seqno > last_line_seqno[o] + 1)
+					c->seqno_gap += ev[i].line_seqno - last_line_seqno[o] - 1;
+				last_line_seqno[o] = ev[i].line_seqno;
+				c->read++;
+				if (on_event)
+					on_event(&ev[i], t, arg);
+			}
+			if (r > 0)
+				last_ev = t;
+		}
+		if (!have_reply && (p[1].revents & POLLIN))
+			ctl_read_more();
+		if (!have_reply && ctl_take_line()) {
+			strcpy(last, reply);
+			ctl_reply_done();
+			if (strncmp(last, "ok", 2))
+				die("the simulator answered '%s' with: %s", cmd, last);
+			have_reply = 1;
+			if (now_ns() - last_ev < (int64_t)idle_ms * 1000000)
+				last_ev = now_ns();
+		}
+		t = now_ns();
+		if (have_reply && (c->read >= expect || t - last_ev > (int64_t)idle_ms * 1000000))
+			break;
+		if (t > end)
+			die("'%s' did not finish within %d s (%lu events read)", cmd,
+			    timeout_s, c->read);
+	}
+	return last;
+}
+
+struct latency_run {
+	struct samples ts, rd;	/* guest event timestamps, read times */
+};
+
+static void on_latency_event(const struct gpio_v2_line_event *e, int64_t t, void *arg)
+{
+	struct latency_run *lr = arg;
+
+	push(&lr->ts, (int64_t)e->timestamp_ns);
+	push(&lr->rd, t);
+}
+
+static int cmd_latency(int argc, char **argv)
+{
+	struct latency_run lr = { { 0 }, { 0 } };
+	struct samples lat = { 0 }, rlat = { 0 }, edges = { 0 };
+	struct offset o0, o1;
+	unsigned int line;
+	unsigned long n, period;
+	struct evcount c = { 0, 0 };
+	char cmd[128];
+	const char *r, *p;
+	int chip, fd;
+	size_t i, j;
+	long long collapsed;
+	int paired;
+
+	if (argc < 6)
+		die("usage: gvbench latency CHIP LINE N PERIOD_US [SAMPLES [READ_SAMPLES]]");
+	line = strtoul(argv[3], NULL, 0);
+	n = strtoul(argv[4], NULL, 0);
+	period = strtoul(argv[5], NULL, 0);
+	if (!n || n > 4096 || !period)
+		die("N must be 1..4096 (the simulator keeps 4096 edge times), PERIOD_US > 0");
+	chip = open_chip(argv[2]);
+	snprintf(cmd, sizeof(cmd), "level %u 0", line);
+	ctl(cmd, 10);
+	fd = request(chip, &line, 1, GPIO_V2_LINE_FLAG_INPUT | GPIO_V2_LINE_FLAG_EDGE_RISING);
+	wait_unmasked(line);
+	/* a few edges first, not counted: the path warms up */
+	snprintf(cmd, sizeof(cmd), "burst %u 20 %lu", line, period);
+	burst_and_read(cmd, fd, 20, 60, 1000, NULL, NULL, &c);
+	wait_unmasked(line);
+	ctl("reset-stats", 10);
+	o0 = clock_offset(50);
+	snprintf(cmd, sizeof(cmd), "burst %u %lu %lu", line, n, period);
+	c.read = c.seqno_gap = 0;
+	r = burst_and_read(cmd, fd, n, 60 + (int)(n * period / 1000000) * 2, 1000,
+			   on_latency_event, &lr, &c);
+	fprintf(stderr, "GV-LOG: latency burst: %s; read %lu\n", r, c.read);
+	collapsed = field_ll(r, "collapsed", -1);
+	o1 = clock_offset(50);
+	snprintf(cmd, sizeof(cmd), "edgetimes %u", line);
+	r = ctl(cmd, 30);
+	p = field(r, "t");
+	while (p && *p && *p != ' ') {
+		char *e;
+
+		push(&edges, strtoll(p, &e, 10));
+		if (e == p)
+			break;
+		p = *e == ',' ? e + 1 : e;
+	}
+	/*
+	 * Host time of each event: its guest timestamp less the offset,
+	 * interpolated between the two measurements (the clocks drift).
+	 * Events and edges pair in order when their counts agree; otherwise
+	 * each event pairs with the latest edge before it (the edges are
+	 * PERIOD_US apart, far more than a latency).
+	 */
+	paired = edges.n == lr.ts.n;
+	for (i = 0, j = 0; i < lr.ts.n; i++) {
+		double f = o1.at == o0.at ? 0 : (double)(lr.ts.v[i] - o0.at) / (o1.at - o0.at);
+		int64_t off = o0.lo + (int64_t)(f * (o1.lo - o0.lo));
+		int64_t host_ts = lr.ts.v[i] - off, host_rd = lr.rd.v[i] - off;
+
+		if (paired) {
+			j = i;
+		} else {
+			while (j + 1 < edges.n && edges.v[j + 1] <= host_ts + (int64_t)period * 250)
+				j++;
+			if (j >= edges.n)
+				break;
+		}
+		push(&lat, host_ts - edges.v[j]);
+		push(&rlat, host_rd - edges.v[j]);
+	}
+	save(&lat, argc > 6 ? argv[6] : NULL);
+	save(&rlat, argc > 7 ? argv[7] : NULL);
+	print_stats(&lat, "");
+	printf(" ");
+	print_stats(&rlat, "read_");
+	printf(" events=%zu edges=%zu paired=%s seqno_gap=%lu off_rtt=%lld off_unc=%lld drift=%lld collapsed=%lld\n",
+	       lr.ts.n, edges.n, paired ? "order" : "time", c.seqno_gap,
+	       (long long)(o0.rtt > o1.rtt ? o0.rtt : o1.rtt),
+	       (long long)((o0.hi - o0.lo) > (o1.hi - o1.lo) ? o0.hi - o0.lo : o1.hi - o1.lo),
+	       (long long)(o1.lo - o0.lo), collapsed);
+	close(fd);
+	return 0;
+}
+
+struct rate_step {
+	double hz;
+	unsigned long expect, got, gap;
+	long long collapsed, latched;
+	int ok;
+};
+
+static int cmd_rate(int argc, char **argv)
+{
+	unsigned int lines[GPIO_V2_LINES_MAX], nl = 0, i;
+	double start, max, secs, good = 0, bad = 0, hz;
+	struct rate_step steps[64];
+	int nsteps = 0, refine = 3, chip, fd, k;
+	char cmd[512], list[256] = "";
+	char *s, *tok;
+
+	if (argc < 7)
+		die("usage: gvbench rate CHIP L1[,L2...] START_HZ MAX_HZ SECONDS [REFINE]");
+	for (s = argv[3]; (tok = strtok(s, ",")); s = NULL) {
+		if (nl == GPIO_V2_LINES_MAX)
+			die("too many lines");
+		lines[nl++] = strtoul(tok, NULL, 0);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u",
+			 nl > 1 ? "," : "", lines[nl - 1]);
+	}
+	start = atof(argv[4]);
+	max = atof(argv[5]);
+	secs = atof(argv[6]);
+	if (argc > 7)
+		refine = atoi(argv[7]);
+	if (!nl || start <= 0 || max < start || secs <= 0)
+		die("bad arguments");
+	chip = open_chip(argv[2]);
+	for (i = 0; i < nl; i++) {
+		snprintf(cmd, sizeof(cmd), "level %u 0", lines[i]);
+		ctl(cmd, 10);
+	}
+	fd = request(chip, lines, nl, GPIO_V2_LINE_FLAG_INPUT | GPIO_V2_LINE_FLAG_EDGE_RISING);
+
+	hz = start;
+	for (k = 0; k < 64; k++) {
+		struct rate_step *st = &steps[nsteps];
+		unsigned long period = (unsigned long)(1e6 / hz + 0.5), n;
+		struct evcount c = { 0, 0 };
+		const char *r;
+
+		if (!period)
+			period = 1;
+		st->hz = 1e6 / period;
+		n = (unsigned long)(secs * st->hz + 0.5);
+		if (!n)
+			n = 1;
+		for (i = 0; i < nl; i++)
+			wait_unmasked(lines[i]);
+		snprintf(cmd, sizeof(cmd), "burst %s %lu %lu", list, n, period);
+		st->expect = n * nl;
+		r = burst_and_read(cmd, fd, st->expect, 60 + (int)(secs * 4), 1000, NULL, NULL, &c);
+		st->got = c.read;
+		st->gap = c.seqno_gap;
+		st->collapsed = field_ll(r, "collapsed", -1);
+		st->latched = field_ll(r, "latched", -1);
+		st->ok = st->got == st->expect && st->collapsed <= 0;
+		fprintf(stderr, "GV-LOG: rate %s at %.0f Hz: %lu of %lu events (%s; kernel dropped %lu)%s\n",
+			list, st->hz, st->got, st->expect, r, st->gap, st->ok ? "" : ": LOST");
+		nsteps++;
+		if (st->ok)
+			good = st->hz;
+		else if (!bad || st->hz < bad)
+			bad = st->hz;
+		if (!bad) {
+			if (st->hz >= max)
+				break;
+			hz = st->hz * 2 > max ? max : st->hz * 2;
+			continue;
+		}
+		if (!good) {
+			/* lossy from the start: halve, down to START_HZ / 16 */
+			if (st->hz / 2 < start / 16)
+				break;
+			hz = st->hz / 2;
+			continue;
+		}
+		if (refine-- <= 0 || bad / good < 1.05)
+			break;
+		hz = (good + bad) / 2;
+	}
+	close(fd);
+	printf("lossless_hz=%.0f first_lossy_hz=%.0f seconds=%g lines=%u steps=",
+	       good, bad, secs, nl);
+	for (k = 0; k < nsteps; k++)
+		printf("%s%.0f:%lu/%lu:%lld:%lu", k ? "," : "", steps[k].hz, steps[k].got,
+		       steps[k].expect, steps[k].collapsed, steps[k].gap);
+	printf("\n");
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned int n;
-	long iters;
-	int chip;
-
-	if (argc != 4 && argc != 5) {
-		fprintf(stderr, "usage: gvbench CHIP LINES ITERATIONS [get|set]\n");
-		return 2;
-	}
-	n = strtoul(argv[2], NULL, 0);
-	iters = strtol(argv[3], NULL, 0);
-	if (n < 1 || n > GPIO_V2_LINES_MAX || iters < 1) {
-		fprintf(stderr, "gvbench: LINES must be 1..%d and ITERATIONS > 0\n",
-			GPIO_V2_LINES_MAX);
-		return 2;
-	}
-	chip = open(argv[1], O_RDWR);
-	if (chip < 0) {
-		fprintf(stderr, "gvbench: %s: %s\n", argv[1], strerror(errno));
-		return 1;
-	}
-	if (argc == 5) {
-		int set = !strcmp(argv[4], "set");
-
-		if (!set && strcmp(argv[4], "get")) {
-			fprintf(stderr, "gvbench: the mode is get or set\n");
-			return 2;
-		}
-		printf("%s%u %.1f\n", argv[4], n, run(chip, n, set, iters));
-		return 0;
-	}
-	printf("get1 %.1f get%u %.1f ", run(chip, 1, 0, iters), n, run(chip, n, 0, iters));
-	printf("set1 %.1f set%u %.1f\n", run(chip, 1, 1, iters), n, run(chip, n, 1, iters));
-	return 0;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		die("usage: gvbench ops|stats|lines|bind|unbind|clock|latency|rate ...");
+	if (!strcmp(argv[1], "ops"))
+		return cmd_ops(argc, argv);
+	if (!strcmp(argv[1], "stats"))
+		return cmd_stats(argc, argv);
+	if (!strcmp(argv[1], "lines"))
+		return cmd_lines(argc, argv);
+	if (!strcmp(argv[1], "bind") || !strcmp(argv[1], "unbind"))
+		return cmd_bind(argc, argv);
+	if (!strcmp(argv[1], "clock"))
+		return cmd_clock(argc, argv);
+	if (!strcmp(argv[1], "latency"))
+		return cmd_latency(argc, argv);
+	if (!strcmp(argv[1], "rate"))
+		return cmd_rate(argc, argv);
+	die("unknown command %s", argv[1]);
+	return 2;
 }
