@@ -236,7 +236,7 @@ class Run:
                 steps = []
                 for s in d.get("steps", "").split(","):
                     f = s.split(":")
-                    if len(f) == 5:
+                    if len(f) == 4:
                         got, exp = f[1].split("/")
                         steps.append({"hz": num(f[0]), "events": num(got), "expected": num(exp),
                                       "collapsed": num(f[2]), "kernel_dropped": num(f[3]),
@@ -349,11 +349,20 @@ def both_or_passes(md, drv, key="median"):
     return statistics.median(vals) if vals else None
 
 
-def targets(metrics):
+def g3(v):
+    """a figure to three significant digits, for text"""
+    return "-" if v is None else f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+
+
+def targets(metrics, labels=("in-tree", "ours")):
     """issue 12's targets, ours against the peer"""
     out = []
+    peer, ours = labels
 
     def add(name, want, value, met, detail=""):
+        want = want.replace("peer", peer).replace("ours", ours)
+        detail = re.sub(r"\b(ours|peer)\b", lambda mo: ours if mo.group(1) == "ours" else peer,
+                        re.sub(r"(\d+\.\d+)", lambda mo: g3(float(mo.group(1))), detail))
         out.append({"target": name, "wanted": want, "value": value, "met": met, "detail": detail})
 
     for m in ("get1", "set1"):
@@ -450,7 +459,7 @@ def print_table(run, metrics, tg, labels):
     peer, ours = labels
     m = run.meta
     print()
-    print(f"Linux {run.guest_kernel or m.get('krelease')} guest, {m.get('qemu', '').split(' (')[0]} "
+    print(f"Linux {run.guest_kernel or m.get('krelease')} guest, {qemu_short(m.get('qemu'))} "
           f"under TCG, {m.get('cpus')} CPUs ({m.get('cpu_model')}), load {m.get('load_before')} "
           f"before, {m.get('load_after')} after")
     print(f"{peer}: {m.get('peer_source')}; {ours}: {m.get('ours_source')}")
@@ -466,6 +475,8 @@ def print_table(run, metrics, tg, labels):
         line = f"{mm:<17} {unit:<4} {fmt(a, unit):>9} {fmt(b, unit):>9} {fr(r):>7} {p1:>7} {p2:>7}" \
                f" {fmt(a99):>12} {fmt(b99):>9} {fr(r99):>7}"
         print(line + (f"  ({note})" if note else ""))
+    print(f"(ratio above 1: {ours} takes less time or memory; for a rate (Hz), where more is"
+          f" better, below 1: {ours} keeps up with more)")
     svc = metrics.get("sim-service")
     if svc:
         parts = [f"{lab} {svc[d]['service_mean_us']} us mean, {svc[d]['service_max_us']} us max "
@@ -482,6 +493,11 @@ def print_table(run, metrics, tg, labels):
         print(f"  {t['target']:<28} {t['wanted']:<28} {v:>8}  {st:<8} {t['detail']}")
 
 
+def qemu_short(q):
+    mo = re.search(r"version (\S+)", q or "")
+    return f"QEMU {mo.group(1)}" if mo else (q or "QEMU")
+
+
 def readme_block(doc):
     run = doc["runs"][0]
     md = run["metrics"]
@@ -489,7 +505,7 @@ def readme_block(doc):
     h = run["host"]
     out = []
     out.append(f"Measured by `{run['command']}` on {run['date'][:10]}: a Linux "
-               f"{run['guest']['kernel']} guest under {run['qemu'].split(' (')[0]} with TCG "
+               f"{run['guest']['kernel']} guest under {qemu_short(run['qemu'])} with TCG "
                f"on {h['cpus']} cores ({h['cpu_model']}; load average {h['load_before']} before "
                f"the run), so **the ratios carry over and the absolute times do not**. One boot,"
                f" both drivers: pass 1 {peer} then {ours}, pass 2 {ours} then {peer}; the figures"
@@ -505,6 +521,10 @@ def readme_block(doc):
         extra = f" ({note})" if note else ""
         out.append(f"| {desc}{extra} | {unit} | {fmt(a, unit)} | {fmt(b, unit)} | {fr(r)} | {pp} | "
                    f"{fmt(a99)} | {fmt(b99)} |")
+    out.append("")
+    out.append(f"Above 1, {ours} takes less time or memory; for a rate (Hz), where more is better,"
+               f" below 1 means {ours} keeps up with more. The latencies are upper bounds (see"
+               f" above); a probe time is the guest's time of the write to `bind`.")
     svc = md.get("sim-service")
     out.append("")
     if svc:
@@ -601,7 +621,7 @@ def main(argv):
         m = run.meta
         labels = (m.get("peer_label", "in-tree"), m.get("ours_label", "ours"))
         metrics = run.metrics()
-        tg = targets(metrics)
+        tg = targets(metrics, labels)
         print_table(run, metrics, tg, labels)
         r = {
             "date": m.get("date"),
