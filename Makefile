@@ -4,6 +4,8 @@
 #   make            build gpio-virtio.ko for KDIR (default: the running kernel)
 #   make install    install it into updates/ and run depmod
 #   make check      W=1, sparse and checkpatch --strict on every supported kernel
+#   make upstream-patch  the patch that replaces the kernel's driver with ours
+#                   (.cache/upstream/0001-*.patch, against linux-source-7.2)
 #   make test       the whole test suite (DRIVER=ours|intree, KERNELS="6.1 6.12 7.2")
 #   make bench      our driver against the in-tree one, figures and ratios
 #   make demo       boot a guest with a simulated board and show the driver at work
@@ -32,6 +34,9 @@ deps:
 check: deps
 	scripts/check.sh $(KERNELS)
 
+upstream-patch:
+	scripts/upstream-patch.sh
+
 test: deps
 	KERNELS="$(KERNELS)" DRIVER="$(DRIVER)" SUITES="$(SUITES)" tests/run.sh
 
@@ -44,4 +49,4 @@ demo: deps
 shell: deps
 	scripts/demo.sh --shell
 
-.PHONY: all modules clean install deps check test bench demo shell
+.PHONY: all modules clean install deps check upstream-patch test bench demo shell

@@ -3,10 +3,14 @@
 # Build the 7.2 debug guest kernel (KASAN, lockdep, kmemleak, ...) from
 # Debian unstable's linux-source-7.2 and write $CACHE/kernels/7.2.env.
 #
-# Usage: scripts/build-debug-kernel.sh [--resolve]
+# Usage: scripts/build-debug-kernel.sh [--resolve|--source]
 #
 # --resolve only prints the source package (name=version) a build would use
 # now, and builds nothing.
+# --source only downloads and unpacks that source (the pristine tree,
+# $CACHE/src/7.2/linux-source-7.2, which nothing writes into: builds go to
+# O= directories, scripts/upstream-patch.sh applies its patch to a copy) and
+# prints the tree's path; it builds nothing.
 #
 # The source package is fetched with apt-get download through a private apt
 # state directory ($CACHE/apt-unstable): unstable is never added to the
@@ -17,8 +21,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-RESOLVE=0
+RESOLVE=0 SOURCE_ONLY=0
 [ "${1:-}" = --resolve ] && RESOLVE=1
+[ "${1:-}" = --source ] && SOURCE_ONLY=1
 VER=7.2
 SRCPKG=linux-source-$VER
 FRAGMENT=$REPO/scripts/debug-kernel.fragment
@@ -80,13 +85,9 @@ if [ $RESOLVE = 1 ]; then
 fi
 log "$SRCPKG $srcver"
 
-KEY="$SRCPKG $srcver $(cat "$FRAGMENT" "$EXTRA" | sha256sum | cut -d' ' -f1)"
-KRELEASE=$(cat "$BUILD/include/config/kernel.release" 2>/dev/null || true)
-if [ "$(cat "$OUT/key" 2>/dev/null)" = "$KEY" ] && [ -n "$KRELEASE" ] &&
-	[ -f "$BUILD/arch/x86/boot/bzImage" ] && [ -d "$OUT/root/lib/modules/$KRELEASE" ] &&
-	[ -f "$BUILD/Module.symvers" ]; then
-	echo "debug kernel: cached"
-else
+# fetch_source: download and unpack $SRCPKG $srcver once; sets KSRC
+fetch_source() {
+	local deb
 	# Source: the .deb holds /usr/src/linux-source-7.2.tar.xz.
 	deb=$(ls "$APTD/debs/${SRCPKG}_${srcver//:/%3a}_all.deb" 2>/dev/null || true)
 	if [ -z "$deb" ]; then
@@ -103,6 +104,22 @@ else
 		KSRC=$(extract_source "$APTD/unpack/usr/src/$SRCPKG.tar.xz" "$CACHE/src/$VER" "$srcver")
 		rm -rf "$APTD/unpack"
 	fi
+}
+
+if [ $SOURCE_ONLY = 1 ]; then
+	fetch_source
+	echo "$KSRC"
+	exit 0
+fi
+
+KEY="$SRCPKG $srcver $(cat "$FRAGMENT" "$EXTRA" | sha256sum | cut -d' ' -f1)"
+KRELEASE=$(cat "$BUILD/include/config/kernel.release" 2>/dev/null || true)
+if [ "$(cat "$OUT/key" 2>/dev/null)" = "$KEY" ] && [ -n "$KRELEASE" ] &&
+	[ -f "$BUILD/arch/x86/boot/bzImage" ] && [ -d "$OUT/root/lib/modules/$KRELEASE" ] &&
+	[ -f "$BUILD/Module.symvers" ]; then
+	echo "debug kernel: cached"
+else
+	fetch_source
 
 	start=$SECONDS
 	# The build directory is kept: a changed key reconfigures it and make
