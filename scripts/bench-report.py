@@ -193,7 +193,7 @@ class Run:
                         "requests": num(d["svc_n"]),
                         "service_mean_us": round(num(d["svc_total_ns"]) / num(d["svc_n"]) / 1000, 3),
                         "service_max_us": round(num(d["svc_max_ns"]) / 1000, 2),
-                        "requests_per_op": round(num(d["svc_n"]) / max(1, num(d["n"]) + 0), 2),
+                        "requests_per_op": round(num(d["svc_n"]) / max(1, num(d["n"]) + (num(d.get("warm")) or 0)), 2),
                     }
                 elif d and "sim_requests" in d:
                     e[drv + "_sim"] = {"requests": num(d["sim_requests"]),
@@ -461,7 +461,7 @@ def print_table(run, metrics, tg, labels):
     print()
     print(f"Linux {run.guest_kernel or m.get('krelease')} guest, {qemu_short(m.get('qemu'))} "
           f"under TCG, {m.get('cpus')} CPUs ({m.get('cpu_model')}), load {m.get('load_before')} "
-          f"before, {m.get('load_after')} after")
+          f"before, {m.get('load_after')} after, {m.get('load_during')}")
     print(f"{peer}: {m.get('peer_source')}; {ours}: {m.get('ours_source')}")
     print("Medians of both passes together (pass 1: peer then ours; pass 2: ours then peer);"
           f" ratio = {peer} / {ours}")
@@ -507,7 +507,7 @@ def readme_block(doc):
     out.append(f"Measured by `{run['command']}` on {run['date'][:10]}: a Linux "
                f"{run['guest']['kernel']} guest under {qemu_short(run['qemu'])} with TCG "
                f"on {h['cpus']} cores ({h['cpu_model']}; load average {h['load_before']} before "
-               f"the run), so **the ratios carry over and the absolute times do not**. One boot,"
+               f"the run, {h.get('load_during') or 'not sampled'} during it), so **the ratios carry over and the absolute times do not**. One boot,"
                f" both drivers: pass 1 {peer} then {ours}, pass 2 {ours} then {peer}; the figures"
                f" are the medians (and p99) of both passes' samples together, with each pass's"
                f" ratio beside them. Generated from [results/bench.json](results/bench.json) by"
@@ -629,7 +629,8 @@ def main(argv):
             "host": {"kernel": m.get("host_kernel"), "os": m.get("host_os"),
                      "cpus": num(m.get("cpus")), "cpu_model": m.get("cpu_model"),
                      "mem_total_kb": num(m.get("mem_total_kb")),
-                     "load_before": m.get("load_before"), "load_after": m.get("load_after")},
+                     "load_before": m.get("load_before"), "load_during": m.get("load_during"),
+                     "load_after": m.get("load_after")},
             "qemu": m.get("qemu"), "qemu_setup": m.get("qemu_args"),
             "guest": {"kver": m.get("kver"), "kernel": run.guest_kernel or m.get("krelease"),
                       "packages": m.get("kpkgs")},

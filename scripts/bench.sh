@@ -108,11 +108,14 @@ modinfo_of() {
 	printf 'sha256=%s\n' "$(sha256sum < "$1" | cut -c1-16)"
 }
 
-# follow CONSOLE PID: progress lines from the guest while the boot PID runs
+# follow CONSOLE PID LOADFILE: progress lines from the guest while the boot
+# PID runs; the machine's 1-minute load average every 10 s into LOADFILE
 follow() {
-	local con=$1 pid=$2 seen=0 line total alive=1
+	local con=$1 pid=$2 loadf=$3 seen=0 line total alive=1 tick=0
+	: > "$loadf"
 	while [ $alive = 1 ]; do
 		kill -0 "$pid" 2>/dev/null || alive=0	# then one last read
+		[ $((tick++ % 10)) = 0 ] && cut -d' ' -f1 /proc/loadavg >> "$loadf"
 		if [ -f "$con" ]; then
 			total=$(wc -l < "$con")
 			if [ "$total" -gt "$seen" ]; then
@@ -177,10 +180,11 @@ for k in $KERNELS; do
 		[ -f "$w/console.log" ] && [ "$w/console.log" -nt "$meta" ] && break
 		sleep 0.2
 	done
-	follow "$w/console.log" "$bpid"
+	follow "$w/console.log" "$bpid" "$CACHE/bench/$k/load.txt"
 	wait "$bpid"
 	echo "boot_seconds=$((SECONDS - t0))" >> "$meta"
 	echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$meta"
+	echo "load_during=$(awk '{ s += $1; if ($1 > m) m = $1 } END { if (NR) printf "mean %.2f max %.2f (1-minute load average every 10 s)", s / NR, m }' "$CACHE/bench/$k/load.txt")" >> "$meta"
 	grep '^not ok' "$CACHE/bench/$k/boot.tap" | grep -v 'kernel log clean' | sed 's/^/[bench]   /'
 	reports+=(--run "$meta" "$w/console.log")
 done

@@ -124,7 +124,7 @@ ops() {
 		return
 	fi
 	[ -n "$_sim" ] && r="$r $(svc_stats)"
-	bench "pass=$_p drv=$_l metric=$_m $r"
+	bench "pass=$_p drv=$_l metric=$_m warm=$B_warm $r"
 }
 
 # phase PASS LABEL: everything measured with one driver
