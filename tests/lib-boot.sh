@@ -83,6 +83,18 @@ guest_machine() {
 	fi
 }
 
+# plug_order NDEV: the device indices in the order their -device options
+# are given. QEMU puts the first virtio-MMIO device plugged on the last
+# transport, which the guest probes last, so on MMIO the devices are plugged
+# last first: device 0 is then the guest's first virtio device, as on PCI.
+plug_order() {
+	if [ "$G_DEV" = vhost-user-gpio-device ]; then
+		seq $(($1 - 1)) -1 0
+	else
+		seq 0 $(($1 - 1))
+	fi
+}
+
 # boot_label KERNEL: the kernel's name in results and run directories: the
 # kernel, with "-pci" when an arm64 guest uses the PCI transport
 boot_label() {
@@ -108,6 +120,8 @@ make_dtb() {
 	for ((i = 0; i < ndev; i++)); do
 		"$SIM" --socket "$d/probe$i.sock" --once --lines 8 > "$d/probe-sim$i.log" 2>&1 &
 		ppids+=($!)
+	done
+	for i in $(plug_order "$ndev"); do
 		pargs+=(-chardev "socket,id=vgpio$i,path=$d/probe$i.sock"
 			-device "$G_DEV,chardev=vgpio$i,id=gv$i")
 	done
@@ -211,6 +225,8 @@ run_boot() {
 		"$SIM" --socket "$w/vgpio$i.sock" --ctl "$w/ctl$i.sock" --once $simargs \
 			> "$w/sim$i.log" 2>&1 &
 		spids+=($!)
+	done
+	for i in $(plug_order "$ndev"); do
 		qargs+=(-chardev "socket,id=vgpio$i,path=$w/vgpio$i.sock"
 			-device "$G_DEV,chardev=vgpio$i,id=gv$i")
 	done

@@ -12,6 +12,9 @@
 #                             with qemu-system-aarch64 -M virt on virtio-MMIO
 #   ARM64_PCI_SUITES="basic"  the suites that on an arm64 kernel also boot
 #                             with vhost-user-gpio-pci (reported as K-pci)
+#   ARM64_PEER_SUITES="basic names lifecycle dt dt-names"   with DRIVER=all,
+#                             the suites the in-tree peer runs on an arm64
+#                             kernel (CI time; DRIVER=intree runs them all)
 #   DRIVER=all|ours|intree    drivers to test (default all)
 #   SUITES="basic edges"      guest suites to run (default: every suite)
 #   PEER_KERNELS="6.1 6.12"   with DRIVER=all, the kernels the in-tree peer runs on
@@ -26,6 +29,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 KERNELS=${KERNELS:-6.1 6.12 7.2 6.12-arm64}
 ARM64_PCI_SUITES=${ARM64_PCI_SUITES-basic}
+ARM64_PEER_SUITES=${ARM64_PEER_SUITES-basic names lifecycle dt dt-names}
 DRIVER=${DRIVER:-all}
 SUITES=${SUITES:-}
 PEER_KERNELS=${PEER_KERNELS:-6.1 6.12 6.12-arm64}
@@ -178,10 +182,18 @@ for k in $KERNELS; do
 			addjob note "[$k/intree] peer suites run on $PEER_KERNELS only (DRIVER=intree runs them here)"
 			continue
 		fi
+		if [ "$DRIVER" = all ] && [ "$drv" = intree ] && [ "$(kernel_arch "$k")" = arm64 ]; then
+			addjob note "[$k/intree] the peer runs $ARM64_PEER_SUITES here (DRIVER=intree runs every suite)"
+		fi
 		for s in $suites; do
 			f=$top/tests/guest/$s.sh
 			[ -f "$f" ] || { addjob missing "$k" "$drv" "$s"; continue; }
 			suite_meta "$f" drivers | grep -qw "$drv" || continue
+			if [ "$DRIVER" = all ] && [ "$drv" = intree ] &&
+				[ "$(kernel_arch "$k")" = arm64 ] &&
+				! [[ " $ARM64_PEER_SUITES " == *" $s "* ]]; then
+				continue
+			fi
 			kern=$(suite_meta "$f" kernels)
 			[ -z "$kern" ] || echo "$kern" | tr " " "\n" | grep -qxF -- "$k" || continue
 			arch=$(suite_meta "$f" arch)
