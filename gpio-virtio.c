@@ -877,15 +877,18 @@ static void vgpio_deliver(struct virtio_gpio *vgpio, struct vgpio_line *line)
 /**
  * vgpio_evt_flush() - deliver latched edges, queue event buffers
  * @vgpio: the device
+ * @latched: deliver the latched edges too (else they stay queued)
  *
- * Called from &virtio_gpio.evt_work and from the event queue's callback.
+ * Called from &virtio_gpio.evt_work and from the event queue's callback,
+ * which deliver, and from the irq bus unlock, which only re-arms.
  */
-static void vgpio_evt_flush(struct virtio_gpio *vgpio)
+static void vgpio_evt_flush(struct virtio_gpio *vgpio, bool latched)
 {
 	struct scatterlist req_sg, res_sg, *sgs[2] = { &req_sg, &res_sg };
-	struct vgpio_line *line;
+	struct vgpio_line *line, *tmp;
 	unsigned long flags;
 	bool deliver, kick = false;
+	LIST_HEAD(later);
 	int ret;
 
 	spin_lock_irqsave(&vgpio->evq_lock, flags);
@@ -897,6 +900,11 @@ static void vgpio_evt_flush(struct virtio_gpio *vgpio)
 		}
 		line = list_first_entry(&vgpio->evt_queue, struct vgpio_line,
 					evt_node);
+		if (line->latched && !latched) {
+			list_move_tail(&line->evt_node, &later);
+			raw_spin_unlock(&vgpio->evt_lock);
+			continue;
+		}
 		list_del_init(&line->evt_node);
 		deliver = line->latched && line->enabled && !line->masked;
 		line->latched = false;
@@ -938,6 +946,12 @@ static void vgpio_evt_flush(struct virtio_gpio *vgpio)
 		}
 		kick = true;
 	}
+	if (!list_empty(&later)) {
+		raw_spin_lock(&vgpio->evt_lock);
+		list_for_each_entry_safe_reverse(line, tmp, &later, evt_node)
+			list_move(&line->evt_node, &vgpio->evt_queue);
+		raw_spin_unlock(&vgpio->evt_lock);
+	}
 	if (kick)
 		kick = virtqueue_kick_prepare(vgpio->evt_vq);
 	spin_unlock_irqrestore(&vgpio->evq_lock, flags);
@@ -947,7 +961,7 @@ static void vgpio_evt_flush(struct virtio_gpio *vgpio)
 
 static void vgpio_evt_work(struct irq_work *work)
 {
-	vgpio_evt_flush(container_of(work, struct virtio_gpio, evt_work));
+	vgpio_evt_flush(container_of(work, struct virtio_gpio, evt_work), true);
 }
 
 /**
@@ -1030,7 +1044,7 @@ static void vgpio_event_done(struct virtqueue *vq)
 		vgpio_event_one(vgpio, line, len);
 	}
 	/* Buffers of lines unmasked meanwhile, and those the full ring held. */
-	vgpio_evt_flush(vgpio);
+	vgpio_evt_flush(vgpio, true);
 }
 
 static void vgpio_evt_set_enabled(struct virtio_gpio *vgpio, unsigned int hw,
@@ -1262,6 +1276,12 @@ static void vgpio_irq_bus_sync_unlock(struct irq_data *d)
 
 	vgpio_irq_sync_line(vgpio, irqd_to_hwirq(d));
 	mutex_unlock(&vgpio->irq_lock);
+	/*
+	 * The end of a threaded handler unmasks under the bus lock: re-arm
+	 * here at once, where the virtqueue may be used, rather than from
+	 * the irq_work the unmask queued (which delivers latched edges).
+	 */
+	vgpio_evt_flush(vgpio, false);
 }
 
 static int vgpio_irq_reqres(struct irq_data *d)

@@ -32,12 +32,9 @@ args=
 for l in $all; do args="$args $l=$(( (l / 2) % 2 ))"; done
 hctl reset-stats >/dev/null
 g_hold "$chip" $args
-sleep 1
 bad=0
 for l in $all; do
-	r=$(hctl get "$l")
-	[ "$(field dir "$r")" = out ] && [ "$(field value "$r")" = $(( (l / 2) % 2 )) ] ||
-		bad=$((bad + 1))
+	wait_out "$l" $(( (l / 2) % 2 )) 2>/dev/null || bad=$((bad + 1))
 done
 expect_eq "one gpioset drives $N lines right" 0 "$bad"
 g_release
@@ -60,18 +57,10 @@ worker() {	# worker FIRST: lines FIRST..FIRST+7, $ROUNDS rounds
 		for l in $(seq "$1" $(($1 + 7))); do
 			v=$(( (round + l) % 2 ))
 			g_hold "$chip" "$l=$v"
-			ok=0
-			for try in 1 2 3 4 5 6 7 8 9 10; do
-				r=$(hctl get "$l")
-				if [ "$(field dir "$r")" = out ] && [ "$(field value "$r")" = $v ]; then
-					ok=1
-					break
-				fi
-				sleep 0.05
-			done
-			[ $ok = 1 ] || errs=$((errs + 1))
+			wait_out "$l" $v 2>/dev/null || errs=$((errs + 1))
 			g_release
 		done
+		say "worker $1: round $round done, $errs wrong"
 	done
 	echo "$errs" > "/tmp/worker.$1"
 }

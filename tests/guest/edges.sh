@@ -22,10 +22,6 @@
 PULSES=${PULSES:-1000}
 TOOL_PULSES=${TOOL_PULSES:-200}
 PERIOD_US=1000
-STALL=20
-if [ "${GV_debug:-0}" = 1 ]; then
-	STALL=60
-fi
 check "load the $GV_driver driver" gv_load || finish
 chip=$(gv_chip)
 

@@ -24,11 +24,9 @@ level_case() {
 	expect_eq "level-$t: no interrupt while the level is inactive" 0 "$(irqt_count)"
 
 	hctl level "$l" "$on" >/dev/null
-	c1=$(wait_count 1)
-	sleep 1
-	c2=$(irqt_count)
-	sleep 1
-	c3=$(irqt_count)
+	c1=$(wait_count 1 $((STALL * 10)))
+	c2=$(wait_count $((c1 + 1)) $((STALL * 10)))
+	c3=$(wait_count $((c2 + 1)) $((STALL * 10)))
 	[ "$c1" -ge 1 ]
 	report $? "level-$t: the interrupt fires when the level becomes active" "count $c1"
 	[ "$c3" -gt "$c2" ] && [ "$c2" -gt "$c1" ]
@@ -64,7 +62,7 @@ level_case() {
 	check "level-$t: unload the test module" irqt_unload
 	hctl level "$l" "$on" >/dev/null
 	irqt_load "$chip" "$l" "$t" delay_ms=2
-	c=$(wait_count 3)
+	c=$(wait_count 3 $((STALL * 10)))
 	[ "$c" -ge 3 ]
 	report $? "level-$t: a level already active when requested fires (and again)" "count $c"
 	hctl level "$l" "$off" >/dev/null

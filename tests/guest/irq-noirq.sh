@@ -18,7 +18,7 @@ hctl level 2 0 >/dev/null
 b=$(g_get "$chip" 2)
 expect_eq "no F_IRQ: gpioget reads the input levels" "1 0" "$a $b"
 g_hold "$chip" 3=1
-sleep 0.5
+wait_out 3 1
 r=$(hctl get 3)
 g_release
 expect_eq "no F_IRQ: gpioset drives an output" "out 1" "$(field dir "$r") $(field value "$r")"

@@ -47,7 +47,8 @@ toggle1() {
 hctl level 2 0 >/dev/null
 mon0 20
 wait_unmasked 2 >/dev/null
-hctl pulse 2 20 2000 >/dev/null
+# Paced for gpiomon (gpiolib-cdev keeps 16 events per line).
+pulse_paced 2 20 2000 /tmp/ev0 1 $STALL
 wait $mpid0
 expect_eq "device 0: gpiomon counts 20 rising edges" 20 "$(grep -c ' rising$' /tmp/ev0)"
 
@@ -70,7 +71,7 @@ if [ "$GV_driver" = intree ]; then
 fi
 
 mon1 10
-sleep 1
+wait_used "$chip1" 1
 toggle1 10
 wait_dead $mpid1 100 || stop_mon
 expect_eq "device 1: gpiomon counts 10 rising edges from the loop wiring" 10 \
@@ -79,8 +80,8 @@ expect_eq "device 1: gpiomon counts 10 rising edges from the loop wiring" 10 \
 mon0 30
 mon1 10
 wait_unmasked 2 >/dev/null
-sleep 1
-hctl pulse 2 30 2000 >/dev/null &
+wait_used "$chip1" 1
+pulse_paced 2 30 2000 /tmp/ev0 1 $STALL &
 ppid=$!
 toggle1 10
 wait $ppid
@@ -100,7 +101,7 @@ else
 	timeout 60 sh -c ". /tests/lib.sh; use_gen 2; gpiomon -c $chip1 1; echo st=\$?" \
 		> /tmp/ev1 2>&1 &
 	mpid1=$!
-	sleep 1
+	wait_used "$chip1" 1
 	check "unbind device 1 with gpiomon waiting on it" sysfs_write "$drvdir/unbind" "$dev1"
 	wait_dead $mpid1 100
 	st=$?
@@ -113,7 +114,7 @@ fi
 
 mon0 5
 wait_unmasked 2 >/dev/null
-hctl pulse 2 5 2000 >/dev/null
+pulse_paced 2 5 2000 /tmp/ev0 1 $STALL
 wait $mpid0
 expect_eq "device 0 still delivers interrupts after device 1 is unbound" 5 \
 	"$(grep -c ' rising$' /tmp/ev0)"
@@ -122,7 +123,7 @@ check "bind device 1 again" sysfs_write "$drvdir/bind" "$dev1"
 i=0
 while [ $i -lt 50 ] && ! chip1=$(gv_chip_lines 4); do sleep 0.1; i=$((i + 1)); done
 mon1 3
-sleep 1
+wait_used "$chip1" 1
 toggle1 3
 wait_dead $mpid1 100 || stop_mon
 expect_eq "device 1 delivers interrupts again after bind" 3 "$(grep -c ' rising$' /tmp/ev1)"

@@ -4,6 +4,10 @@
 
 GV_driver=${GV_driver:-ours}
 FAILED=0
+# How long a wait may go without progress before it counts as a stall
+# (seconds); the debug kernel is several times slower.
+STALL=20
+[ "${GV_debug:-0}" = 1 ] && STALL=60
 XFAIL_REASON=
 
 say() { echo "GV-LOG: $*"; }

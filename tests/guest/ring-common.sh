@@ -20,12 +20,9 @@ expect_eq "one gpioget reads all $N lines right" "${want# }" "$(g_get "$chip" $a
 args=
 for l in $all; do args="$args $l=$(( (l / 5) % 2 ))"; done
 g_hold "$chip" $args
-sleep 2
 bad=0
 for l in $all; do
-	r=$(hctl get "$l")
-	[ "$(field dir "$r")" = out ] && [ "$(field value "$r")" = $(( (l / 5) % 2 )) ] ||
-		bad=$((bad + 1))
+	wait_out "$l" $(( (l / 5) % 2 )) 2>/dev/null || bad=$((bad + 1))
 done
 g_release
 expect_eq "one gpioset drives all $N lines right" 0 "$bad"
