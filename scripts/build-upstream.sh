@@ -109,5 +109,13 @@ else
 fi
 grep -qx 'CONFIG_GPIO_VIRTIO=m' "$B/include/config/auto.conf" ||
 	die "the in-tree build did not keep CONFIG_GPIO_VIRTIO=m"
-cp "$B/drivers/gpio/gpio-virtio.ko" "$OUTDIR/gpio-virtio-upstream.ko"
+ko=$B/drivers/gpio/gpio-virtio.ko
+# What an in-tree build is: modpost marks it intree (loading it taints
+# nothing), for this kernel.
+[ "$(modinfo -F intree "$ko")" = Y ] || die "$ko is not marked intree"
+case "$(modinfo -F vermagic "$ko")" in
+"$KRELEASE "*) ;;
+*) die "$ko is not built for $KRELEASE (vermagic $(modinfo -F vermagic "$ko"))" ;;
+esac
+cp "$ko" "$OUTDIR/gpio-virtio-upstream.ko"
 log "built $OUTDIR/gpio-virtio-upstream.ko for $KRELEASE from $(basename "$patch")"

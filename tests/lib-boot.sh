@@ -374,11 +374,15 @@ build_kernel_files() {
 	for drv in $DRIVERS; do
 		out=$CACHE/build/$k/modules
 		mkdir -p "$out"
-		if [ "$drv" = ours ]; then
-			script=build-module.sh ko=gpio-virtio.ko
-		else
-			script=build-intree.sh ko=gpio-virtio-intree.ko
-		fi
+		case "$drv" in
+		ours) script=build-module.sh ko=gpio-virtio.ko ;;
+		intree) script=build-intree.sh ko=gpio-virtio-intree.ko ;;
+		upstream)
+			# Our driver built in tree: the 7.2 kernel only.
+			[[ " ${UPSTREAM_KERNELS:-7.2} " == *" $k "* ]] || continue
+			script=build-upstream.sh ko=gpio-virtio-upstream.ko
+			;;
+		esac
 		if "$top/scripts/$script" "$k" "$out" > "$CACHE/build-$k-$drv.log" 2>&1 &&
 			[ -f "$out/$ko" ]; then
 			tap ok "[$k/$drv] module builds"

@@ -15,9 +15,16 @@
 #   ARM64_PEER_SUITES="basic names lifecycle dt dt-names"   with DRIVER=all,
 #                             the suites the in-tree peer runs on an arm64
 #                             kernel (CI time; DRIVER=intree runs them all)
-#   DRIVER=all|ours|intree    drivers to test (default all)
+#   DRIVER=all|ours|intree|upstream  drivers to test (default all);
+#                             upstream is our driver built in tree from
+#                             the patch of scripts/upstream-patch.sh
+#                             (scripts/build-upstream.sh)
 #   SUITES="basic edges"      guest suites to run (default: every suite)
 #   PEER_KERNELS="6.1 6.12"   with DRIVER=all, the kernels the in-tree peer runs on
+#   UPSTREAM_KERNELS="7.2"    the kernels the upstream form runs on (it is
+#                             built against 7.2 only; the default of KERNELS
+#                             with DRIVER=upstream)
+#   UPSTREAM_SUITES="basic"   the suites the upstream form runs
 #   TIMEOUT_SCALE=1           multiply every boot's time limit
 #   JOBS=$(nproc)             guests booted at once
 #   PACKAGING=1               0 skips the packaging tests (they use the
@@ -27,6 +34,10 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib-harness.sh"
 
+UPSTREAM_KERNELS=${UPSTREAM_KERNELS:-7.2}
+UPSTREAM_SUITES=${UPSTREAM_SUITES:-basic}
+export UPSTREAM_KERNELS
+[ "${DRIVER:-}" = upstream ] && KERNELS=${KERNELS:-$UPSTREAM_KERNELS}
 KERNELS=${KERNELS:-6.1 6.12 7.2 6.12-arm64}
 ARM64_PCI_SUITES=${ARM64_PCI_SUITES-basic}
 ARM64_PEER_SUITES=${ARM64_PEER_SUITES-basic names lifecycle dt dt-names}
@@ -47,9 +58,9 @@ apt_candidate_of() {
 }
 
 case "$DRIVER" in
-all) DRIVERS="ours intree" ;;
-ours|intree) DRIVERS=$DRIVER ;;
-*) die "DRIVER must be ours, intree or all (got '$DRIVER')" ;;
+all) DRIVERS="ours intree upstream" ;;
+ours|intree|upstream) DRIVERS=$DRIVER ;;
+*) die "DRIVER must be ours, intree, upstream or all (got '$DRIVER')" ;;
 esac
 
 . "$top/tests/lib-boot.sh"
@@ -173,8 +184,16 @@ addjob() { echo "$*" > "$JQ/$njobs.job"; njobs=$((njobs + 1)); }
 selftest_added=
 for k in $KERNELS; do
 	addjob prep "$k"
-	[[ " $DRIVERS " == *" ours "* ]] && [ -x "$top/scripts/check.sh" ] && addjob check "$k"
+	[[ " $DRIVERS " == *" ours "* || " $DRIVERS " == *" upstream "* ]] &&
+		[ -x "$top/scripts/check.sh" ] && addjob check "$k"
 	for drv in $DRIVERS; do
+		# The upstream form: our driver built in the 7.2 tree, booted
+		# once with the basic suite (it is our driver: ours's suites).
+		if [ "$drv" = upstream ] && ! [[ " $UPSTREAM_KERNELS " == *" $k "* ]]; then
+			[ "$DRIVER" = upstream ] &&
+				addjob note "[$k/upstream] the upstream form runs on $UPSTREAM_KERNELS only"
+			continue
+		fi
 		# The peer is proven on Debian's kernels; the 7.2 debug kernel is
 		# our driver's reliability gate (DRIVER=intree runs it anywhere).
 		if [ "$DRIVER" = all ] && [ "$drv" = intree ] &&
@@ -188,7 +207,12 @@ for k in $KERNELS; do
 		for s in $suites; do
 			f=$top/tests/guest/$s.sh
 			[ -f "$f" ] || { addjob missing "$k" "$drv" "$s"; continue; }
-			suite_meta "$f" drivers | grep -qw "$drv" || continue
+			if [ "$drv" = upstream ]; then
+				[[ " $UPSTREAM_SUITES " == *" $s "* ]] || continue
+				suite_meta "$f" drivers | grep -qw ours || continue
+			else
+				suite_meta "$f" drivers | grep -qw "$drv" || continue
+			fi
 			if [ "$DRIVER" = all ] && [ "$drv" = intree ] &&
 				[ "$(kernel_arch "$k")" = arm64 ] &&
 				! [[ " $ARM64_PEER_SUITES " == *" $s "* ]]; then
@@ -206,7 +230,8 @@ for k in $KERNELS; do
 		done
 	done
 	if [ -z "$selftest_added" ] && [ -f "$top/tests/guest/basic.sh" ] &&
-		[[ " $suites " == *" basic "* ]]; then
+		[[ " $suites " == *" basic "* ]] &&
+		{ [ "${DRIVERS%% *}" != upstream ] || [[ " $UPSTREAM_KERNELS " == *" $k "* ]]; }; then
 		selftest_added=1
 		addjob selftest "$k" "${DRIVERS%% *}"
 	fi
@@ -226,8 +251,22 @@ use_kernel() {
 	INITRD=$CACHE/build/$1/initrd${RUN_TAG:+-$RUN_TAG}.gz
 }
 
+# upstream_loaded K SUITE: the upstream boot loaded the module as an in-tree
+# one (the kernel says so when it loads a module not built in its tree)
+upstream_loaded() {
+	local c=$RUNS/$1-upstream-$2/console.log
+	if ! grep -q '^GV: ok - load the upstream driver' "$c" 2>/dev/null; then
+		return 0
+	elif grep -q 'gpio_virtio: loading out-of-tree module taints kernel' "$c"; then
+		tap notok "[$1/upstream/$2] the kernel loaded it as an in-tree module" \
+			"$(grep -m 1 'out-of-tree module' "$c")"
+	else
+		tap ok "[$1/upstream/$2] the kernel loaded it as an in-tree module (no out-of-tree taint)"
+	fi
+}
+
 run_job() {	# run_job ARGS OF ONE .job LINE
-	local what=$1 k=${2:-} t0 t1
+	local what=$1 k=${2:-} t0 t1 desc
 	case "$what" in
 	prep)
 		# One preparation at a time: they share the download caches.
@@ -245,10 +284,14 @@ run_job() {	# run_job ARGS OF ONE .job LINE
 		;;
 	check)
 		wait_mark "$JQ/fetched-$k" || return 0
+		desc="[$k] make check: W=1, sparse and checkpatch --strict clean"
+		# check.sh builds the upstream patch in the 7.2 tree too.
+		[ "$k" = 7.2 ] &&
+			desc="$desc; the upstream patch applies, builds in tree (W=1, C=2) and passes checkpatch --strict"
 		if "$top/scripts/check.sh" "$k" > "$CACHE/check-$k.log" 2>&1; then
-			tap ok "[$k] make check: W=1, sparse and checkpatch --strict clean"
+			tap ok "$desc"
 		else
-			tap notok "[$k] make check: W=1, sparse and checkpatch --strict clean" \
+			tap notok "$desc" \
 				"$(grep -E 'warning|error|WARNING|ERROR|CHECK' "$CACHE/check-$k.log" | head -n 8)"
 		fi
 		;;
@@ -257,6 +300,7 @@ run_job() {	# run_job ARGS OF ONE .job LINE
 		use_kernel "$k"
 		t0=$(date +%s)
 		TRANSPORT=${5:-} run_boot "$k" "$3" "$4"
+		[ "$3" = upstream ] && upstream_loaded "$k" "$4"
 		note "[$(TRANSPORT=${5:-} boot_label "$k")/$3/$4] $(( $(date +%s) - t0 ))s"
 		;;
 	selftest)

@@ -170,8 +170,12 @@ field() {
 
 # --- the driver under test
 gv_module() {
-	if [ "$GV_driver" = intree ]; then echo /modules/gpio-virtio-intree.ko
-	else echo /modules/gpio-virtio.ko; fi
+	case "$GV_driver" in
+	intree) echo /modules/gpio-virtio-intree.ko ;;
+	# Our driver built in the kernel tree (module name gpio_virtio).
+	upstream) echo /modules/gpio-virtio-upstream.ko ;;
+	*) echo /modules/gpio-virtio.ko ;;
+	esac
 }
 
 gv_modname() {
