@@ -13,7 +13,7 @@ set -euo pipefail
 PKGS="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
 xz-utils zstd sparse perl python3 busybox-static dpkg-dev debhelper dkms
 fakeroot rsync dh-dkms gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-device-tree-compiler"
+device-tree-compiler git"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
