@@ -26,9 +26,9 @@ grep -qE 'names block of 4294967295 bytes.*unnamed' /tmp/msgs
 report $? "the impossible names size is reported in the log, once" "$(cat /tmp/msgs)"
 
 use_gen 2
-# Which chip is which: the second device names a line "C" (so does no
-# line of the first).
-c0= c=
+# Which chip is which: the second device names line 1 "B" (no line of the
+# first is named). Not $c: lib.sh's helpers use it.
+bare= named=
 for d in /sys/bus/virtio/devices/*/gpiochip*; do
 	i=0
 	while [ ! -c "/dev/$(basename "$d")" ] && [ $i -lt 100 ]; do
@@ -36,18 +36,18 @@ for d in /sys/bus/virtio/devices/*/gpiochip*; do
 		i=$((i + 1))
 	done
 	if gpioinfo -c "$(basename "$d")" | grep -q '"[A-C]"'; then
-		c=$(basename "$d")
+		named=$(basename "$d")
 	else
-		c0=$(basename "$d")
+		bare=$(basename "$d")
 	fi
 done
 expect_eq "the chip without names has only unnamed lines" 4 \
-	"$(gpioinfo -c "$c0" | grep -cE '^[[:space:]]+line +[0-9]+:[[:space:]]+unnamed')"
-g_get "$c0" 0 >/dev/null
+	"$(gpioinfo -c "$bare" | grep -cE '^[[:space:]]+line +[0-9]+:[[:space:]]+unnamed')"
+g_get "$bare" 0 >/dev/null
 report $? "the chip without names works"
-[ -n "$c" ]
+[ -n "$named" ]
 report $? "the chip with partly bad names shows its valid names" "$(gpioinfo 2>&1)"
-info=$(gpioinfo -c "$c")
+info=$(gpioinfo -c "$named")
 echo "$info"
 echo "$info" | grep -E '^[[:space:]]+line +1:' | grep -q '"B"'
 report $? "a valid name is kept"
@@ -55,7 +55,7 @@ dups=$(echo "$info" | grep -o '"[A-Z]"' | sort | uniq -d)
 expect_eq "no name is shown twice" "" "$dups"
 echo "$info" | grep -E '^[[:space:]]+line +3:' | grep -q unnamed
 report $? "a name without its final NUL is dropped"
-g_get "$c" 0 >/dev/null
+g_get "$named" 0 >/dev/null
 report $? "the chip with bad names works"
 check "unload" gv_unload
 finish
