@@ -99,7 +99,7 @@ else
 		die "$KDIR is not configured with CONFIG_GPIO_VIRTIO=m"
 	start=$SECONDS
 	# The object is compiled again every time, so that W=1 has its say.
-	if ! make -C "$U/tree" O="$B" ARCH="${KARCH:-x86_64}" ${KMAKE[@]+"${KMAKE[@]}"} \
+	if ! make -j"$(nproc)" -C "$U/tree" O="$B" ARCH="${KARCH:-x86_64}" ${KMAKE[@]+"${KMAKE[@]}"} \
 		W=1 C=2 CHECK="$sparse" drivers/gpio/gpio-virtio.ko >"$U/build.log" 2>&1; then
 		cat "$U/build.log" >&2
 		die "the in-tree build of $patch failed ($U/build.log)"
