@@ -49,6 +49,9 @@ git_in() {
 	GIT_CEILING_DIRECTORIES=$(dirname "$d") git -C "$d" "$@"
 }
 
+mkdir -p "$OUT"
+exec 8>"$OUT/.lock"
+flock 8
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -167,7 +170,6 @@ MSG
 git_in "$r" add drivers
 GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date git_in "$r" commit -q -F "$tmp/msg"
 
-mkdir -p "$OUT"
 rm -f "$OUT"/0001-*.patch
 name=$(git_in "$r" format-patch -1 --zero-commit --no-signature --filename-max-length=100 -o "$OUT" HEAD)
 case "$name" in /*) ;; *) name=$r/$name ;; esac
