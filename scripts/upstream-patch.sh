@@ -117,8 +117,8 @@ of one per line. What changes for users:
   space now ends after timeout_ms, a new module parameter (default 1000,
   0 for no limit, writable at run time), with -ETIMEDOUT, or with -EINTR
   when the waiter is killed. A reply that comes late lands in buffers
-  the driver still owns and frees them. No timer is armed per request:
-  one timer per device ends the waits whose deadline passed.
+  the driver has kept for it. No timer is armed per request: one timer
+  per device ends the waits whose deadline passed.
 
 - get_multiple() and set_multiple() are implemented: every line's
   request is in flight before one notification of the device, instead
@@ -126,8 +126,8 @@ of one per line. What changes for users:
   writing 32 lines at once became about 17 to 20 times faster; a single
   line costs what it did.
 
-- The irq_chip is immutable (IRQCHIP_IMMUTABLE), one per device, named
-  after the GPIO chip; gpiolib no longer warns "not an immutable chip".
+- The irq_chip is immutable (IRQCHIP_IMMUTABLE) and named after the GPIO
+  chip; gpiolib no longer warns "not an immutable chip".
 
 - Trigger types the device refuses are reported to the consumer. Errors
   of SET_IRQ_TYPE used to be ignored, so request_irq() succeeded for an
@@ -135,9 +135,9 @@ of one per line. What changes for users:
   accepts when its interrupt is first requested, and irq_set_type()
   fails with -EINVAL for the others (gpiomon reports the error).
 
-- Suspend and resume: freeze and restore are implemented. Restore sets
-  the virtqueues up again and gives the device back the lines'
-  directions and output values and the requested trigger types.
+- System sleep: freeze and restore are implemented. Restore sets the
+  virtqueues up again and gives the device back the lines' directions
+  and output values and the requested trigger types.
 
 - Probe is hardened: the configuration space is not trusted. A device
   with no lines is refused, sizes are checked (a huge gpio_names_size
