@@ -512,7 +512,7 @@ static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_slot **slots,
 		list_del_init(&b.node);
 	spin_unlock_irqrestore(&vgpio->req_lock, flags);
 
-	left = b.pending ? wait_for_completion_killable(&b.done) : 0;
+	left = READ_ONCE(b.pending) ? wait_for_completion_killable(&b.done) : 0;
 
 	spin_lock_irqsave(&vgpio->req_lock, flags);
 	list_del_init(&b.node);

@@ -48,6 +48,28 @@ suite_meta() {
 	sed -n "s/^# $2: //p" "$1" | head -n 1
 }
 
+# sim_traffic DIR NDEV: the request, event and kick counters of the boot's
+# simulators, asked on their control sockets (a second client beside the
+# guest's), as one word; empty when none answers
+sim_traffic() {
+	python3 - "$1" "$2" <<'PY' 2>/dev/null
+import socket, sys
+out = []
+for i in range(int(sys.argv[2])):
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(2)
+        s.connect(f"{sys.argv[1]}/ctl{i}.sock")
+        s.sendall(b"stats\n")
+        r = s.makefile().readline().split()
+        s.close()
+        out += [kv for kv in r if kv.split("=")[0] in ("requests", "events", "kicks")]
+    except OSError:
+        pass
+print(",".join(out))
+PY
+}
+
 # last_step CONSOLE: the check the guest was in (its last GV-STEP line, and
 # the last result after it), for a boot that ran out of time
 last_step() {
@@ -258,10 +280,13 @@ run_boot() {
 		"${qargs[@]}" "${kargs[@]}" -append "$append" \
 		> "$w/qemu.log" 2>&1 &
 	local qpid=$! why= gv_lines=0 cur killed_at= t0=$SECONDS last=$SECONDS
-	# Bounds from progress: the boot fails when the guest has printed no
-	# GV line (a step, a result, a log line) for $stall seconds, or when it
-	# runs past the hard limit; a slow guest that keeps making progress is
-	# not failed for its speed. Both are measured in wall-clock seconds.
+	local traffic= tnow polled=$SECONDS
+	# Bounds from progress: the boot fails when the guest has neither
+	# printed a GV line (a step, a result, a log line) nor moved any
+	# device traffic (the simulators' request, event and kick counters) for
+	# $stall seconds, or when it runs past the hard limit; a slow guest
+	# that keeps making progress is not failed for its speed. Both are
+	# measured in wall-clock seconds.
 	local stall=$(( ${BOOT_STALL:-120} * TIMEOUT_SCALE ))
 	[ "$KDEBUG" = 1 ] && stall=$((stall * 2))
 	stall=$((stall * slow))
@@ -278,6 +303,14 @@ run_boot() {
 		if [ "${cur:-0}" != "$gv_lines" ]; then
 			gv_lines=${cur:-0}
 			last=$SECONDS
+		fi
+		if [ $((SECONDS - polled)) -ge 5 ]; then
+			polled=$SECONDS
+			tnow=$(sim_traffic "$w" "$ndev")
+			if [ -n "$tnow" ] && [ "$tnow" != "$traffic" ]; then
+				traffic=$tnow
+				last=$SECONDS
+			fi
 		fi
 		# The harness self-test: kill the simulator once the guest has
 		# reached the given GV line (the driver is loaded and traffic is

@@ -47,6 +47,7 @@ for gen in 1 2; do
 		done
 		[ $todo = 0 ] || [ $pulsed = 0 ] && break
 		r=$((r + 1))
+		say "$t round $r: $pulsed lines pulsed, $todo short of $P events"
 	done
 	say "$t $r rounds, $todo lines short of $P events:$short"
 	xfail_peer "'failed to add request to eventq': 8 lines silently get no interrupts"
