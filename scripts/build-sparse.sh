@@ -81,7 +81,10 @@ rm -rf "$dest" "$dest.tmp"
 mkdir -p "$dest.tmp/src"
 tar -xzf "$orig" -C "$dest.tmp/src" --strip-components=1
 start=$SECONDS
+# SPARSE_VERSION: what sparse --version says (the Makefile would ask git,
+# which finds this checkout when the cache is inside it).
 make -C "$dest.tmp/src" -j"$(nproc)" sparse HAVE_LLVM=no HAVE_LIBXML=no HAVE_SQLITE=no \
+	SPARSE_VERSION="$ver (Debian unstable source)" \
 	>"$dest.tmp/build.log" 2>&1 ||
 	{ tail -n 20 "$dest.tmp/build.log" >&2; die "building sparse $ver failed"; }
 cp "$dest.tmp/src/sparse" "$dest.tmp/sparse"

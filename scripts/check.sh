@@ -186,6 +186,7 @@ for v in "${targets[@]}"; do
 	build_check "$v" w1 W=1
 	if sp=$(sparse_for "$v") && [ -n "$sp" ]; then
 		build_check "$v" sparse C=2 CHECK="$sp"
+		[ "$sp" = sparse ] || summary+=("     $v sparse: $sp, $("$sp" --version 2>&1 | head -n 1)")
 	else
 		summary+=("FAIL $v sparse: no sparse that this kernel accepts ($CACHE/build/sparse.log)")
 		fail=1
