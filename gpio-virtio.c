@@ -446,7 +446,7 @@ static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_slot **slots,
 	struct vgpio_batch b = { .pending = 1 };
 	unsigned int i = 0, added;
 	unsigned long flags, gen;
-	bool kick;
+	bool kick, wait = false;
 	int ret = 0;
 
 	if (own)
@@ -490,6 +490,9 @@ static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_slot **slots,
 		gen = vgpio->space_gen;
 		if (ret == -ENOSPC)
 			vgpio->space_waiters++;
+		else if (!--b.pending)	/* all added: the last reply completes */
+			list_del_init(&b.node);
+		wait = b.pending;
 		spin_unlock_irqrestore(&vgpio->req_lock, flags);
 		if (kick)
 			virtqueue_notify(vgpio->req_vq);
@@ -500,19 +503,25 @@ static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_slot **slots,
 		left = wait_event_killable_timeout(vgpio->space_wq,
 						   READ_ONCE(vgpio->space_gen) != gen ||
 						   READ_ONCE(vgpio->broken), tmo);
+		ret = left > 0 ? 0 : left ? -EINTR : -ETIMEDOUT;
 		spin_lock_irqsave(&vgpio->req_lock, flags);
 		vgpio->space_waiters--;
+		if (ret && !--b.pending)
+			list_del_init(&b.node);
+		wait = b.pending;
 		spin_unlock_irqrestore(&vgpio->req_lock, flags);
-		ret = left > 0 ? 0 : left ? -EINTR : -ETIMEDOUT;
+		if (ret)
+			break;
 	}
 
-	/* Everything is added: the last reply may complete the batch now. */
-	spin_lock_irqsave(&vgpio->req_lock, flags);
-	if (!--b.pending)
-		list_del_init(&b.node);
-	spin_unlock_irqrestore(&vgpio->req_lock, flags);
-
-	left = READ_ONCE(b.pending) ? wait_for_completion_killable(&b.done) : 0;
+	/*
+	 * Every reply came before the bias was dropped: nobody completes @b.
+	 * Else it is completed (by the last reply, the deadline or removal)
+	 * and may be touched until then: wait.
+	 */
+	if (!wait)
+		return ret;
+	left = wait_for_completion_killable(&b.done);
 
 	spin_lock_irqsave(&vgpio->req_lock, flags);
 	list_del_init(&b.node);

@@ -41,7 +41,7 @@ g_release
 # Requesting lines as outputs sets them one by one; a set of all of them on
 # a held request goes through set_multiple.
 hctl reset-stats >/dev/null
-out=$(gvbench "/dev/$chip" $N 3 set)
+out=$(gvbench ops "$chip" set $N 3 0)
 s=$(hctl stats)
 xfail_peer "no set_multiple: one request in flight at a time"
 [ "$(field batch_max "$s")" -ge $N ]
