@@ -1449,6 +1449,7 @@ err:
  */
 static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 {
+	struct vgpio_line *line;
 	struct vgpio_batch *b;
 	struct vgpio_op *ops;
 	unsigned long flags;
@@ -1463,54 +1464,35 @@ static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 	}
 	spin_unlock_irqrestore(&vgpio->req_lock, flags);
 
+	ops = kvcalloc(vgpio->ngpio, sizeof(*ops), GFP_KERNEL);
+	if (!ops)
+		return;
 	if (vgpio->has_irq) {
 		mutex_lock(&vgpio->irq_lock);
-		for (i = 0; i < vgpio->ngpio; i++)
-			if (vgpio->lines[i].evt &&
-			    vgpio->lines[i].dev_type != VIRTIO_GPIO_IRQ_TYPE_NONE)
-				n++;
-		ops = n ? kvcalloc(n, sizeof(*ops), GFP_KERNEL) : NULL;
-		for (i = 0, n = 0; ops && i < vgpio->ngpio; i++) {
-			struct vgpio_line *line = &vgpio->lines[i];
-
+		for (i = 0; i < vgpio->ngpio; i++) {
+			line = &vgpio->lines[i];
 			if (!line->evt || line->dev_type == VIRTIO_GPIO_IRQ_TYPE_NONE)
 				continue;
 			vgpio_evt_set_enabled(vgpio, i, false);
-			ops[n].type = VIRTIO_GPIO_MSG_IRQ_TYPE;
-			ops[n].line = i;
-			ops[n++].value = VIRTIO_GPIO_IRQ_TYPE_NONE;
+			ops[n++] = (struct vgpio_op){ VIRTIO_GPIO_MSG_IRQ_TYPE, i,
+						      VIRTIO_GPIO_IRQ_TYPE_NONE };
 		}
-		if (ops) {
-			vgpio_ops(vgpio, ops, n, true);
-			for (i = 0; i < n; i++)
-				vgpio->lines[ops[i].line].dev_type =
-					ops[i].ret && ops[i].ret != -EIO ?
-					VGPIO_UNKNOWN : VIRTIO_GPIO_IRQ_TYPE_NONE;
-			kvfree(ops);
-		}
+		vgpio_ops(vgpio, ops, n, true);
+		for (i = 0; i < n; i++)
+			vgpio->lines[ops[i].line].dev_type =
+				ops[i].ret && ops[i].ret != -EIO ?
+				VGPIO_UNKNOWN : VIRTIO_GPIO_IRQ_TYPE_NONE;
 		mutex_unlock(&vgpio->irq_lock);
 		/* NONE gives the held buffers back (INVALID). */
 		wait_event_timeout(vgpio->evt_wq, !READ_ONCE(vgpio->evt_owned),
 				   timeout_ms ? vgpio_timeout() : HZ);
 	}
-
-	if (!release)
-		return;
-	for (i = 0, n = 0; i < vgpio->ngpio; i++)
+	for (i = 0, n = 0; release && i < vgpio->ngpio; i++)
 		if (vgpio->lines[i].held || vgpio->lines[i].active)
-			n++;
-	ops = n ? kvcalloc(n, sizeof(*ops), GFP_KERNEL) : NULL;
-	for (i = 0, n = 0; ops && i < vgpio->ngpio; i++) {
-		if (!vgpio->lines[i].held && !vgpio->lines[i].active)
-			continue;
-		ops[n].type = VIRTIO_GPIO_MSG_SET_DIRECTION;
-		ops[n].line = i;
-		ops[n++].value = VIRTIO_GPIO_DIRECTION_NONE;
-	}
-	if (ops) {
-		vgpio_ops(vgpio, ops, n, true);
-		kvfree(ops);
-	}
+			ops[n++] = (struct vgpio_op){ VIRTIO_GPIO_MSG_SET_DIRECTION, i,
+						      VIRTIO_GPIO_DIRECTION_NONE };
+	vgpio_ops(vgpio, ops, n, true);
+	kvfree(ops);
 }
 
 /**
@@ -1805,44 +1787,22 @@ static void vgpio_free_mem(struct virtio_gpio *vgpio)
 
 /* debugfs: <debugfs>/gpio-virtio/<virtio device>/stats */
 
-static void *vgpio_stats_start(struct seq_file *s, loff_t *pos)
-{
-	struct virtio_gpio *vgpio = s->private;
-
-	return *pos < vgpio->ngpio ? &vgpio->lines[*pos] : NULL;
-}
-
-static void *vgpio_stats_next(struct seq_file *s, void *v, loff_t *pos)
-{
-	++*pos;
-	return vgpio_stats_start(s, pos);
-}
-
-static void vgpio_stats_stop(struct seq_file *s, void *v)
-{
-}
-
 static int vgpio_stats_show(struct seq_file *s, void *v)
 {
 	struct virtio_gpio *vgpio = s->private;
-	struct vgpio_line *line = v;
-	unsigned int idx = line - vgpio->lines;
+	struct vgpio_line *line;
+	unsigned int i;
 
-	if (!idx)
-		seq_puts(s, "# line requests errors timeouts irqs\n");
-	seq_printf(s, "%u %u %u %u %u\n", idx,
-		   atomic_read(&line->requests), atomic_read(&line->errors),
-		   atomic_read(&line->timeouts), atomic_read(&line->irqs));
+	seq_puts(s, "# line requests errors timeouts irqs\n");
+	for (i = 0; i < vgpio->ngpio; i++) {
+		line = &vgpio->lines[i];
+		seq_printf(s, "%u %u %u %u %u\n", i, atomic_read(&line->requests),
+			   atomic_read(&line->errors), atomic_read(&line->timeouts),
+			   atomic_read(&line->irqs));
+	}
 	return 0;
 }
-
-static const struct seq_operations vgpio_stats_sops = {
-	.start	= vgpio_stats_start,
-	.next	= vgpio_stats_next,
-	.stop	= vgpio_stats_stop,
-	.show	= vgpio_stats_show,
-};
-DEFINE_SEQ_ATTRIBUTE(vgpio_stats);
+DEFINE_SHOW_ATTRIBUTE(vgpio_stats);
 
 /* The driver */
 
