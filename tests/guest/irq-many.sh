@@ -16,53 +16,99 @@ check "load the $GV_driver driver" gv_load || finish
 chip=$(gv_chip)
 
 # Only 32 event buffers fit in the ring, so at any time 8 lines wait for a
-# slot; each event frees one. A round pulses once every line that has its
-# buffer queued and fewer than P events, so the waiting lines get slots as
-# the others fire: every line must reach P events (a pulse waits for the
-# line to be unmasked, so no edge collapses). A line whose buffer was
-# dropped never gets a turn.
+# slot, in the driver's queue; each event frees one, which goes to the line
+# that waited longest. A round pulses once every line that has its buffer
+# queued and fewer than P events, so the waiting lines get slots as the
+# others fire (a pulse waits for the line to be unmasked, so no edge
+# collapses). Near the end, the lines still short may all be waiting
+# behind lines that are done and hold their slots without firing again:
+# then a done line is pulsed (a filler) to move the queue on. Exactly X
+# fillers are pulsed (the rest at the end, on any armed line), so gpiomon
+# knows its count: N * P + X. Every line must reach P events, and gpiomon
+# must count on each line exactly what the device sent there. A line whose
+# buffer was dropped never gets a turn, however many fillers move the queue.
+X=16
 for gen in 1 2; do
 	use_gen $gen
 	t="gpiod$gen:"
 	hctl reset-stats >/dev/null
 	rm -f /tmp/ev
 	# shellcheck disable=SC2086
-	i_mon $gen "$chip" rising $((N * P)) $LINES > /tmp/ev 2>&1 &
+	i_mon $gen "$chip" rising $((N * P + X)) $LINES > /tmp/ev 2>&1 &
 	mpid=$!
 	wait_used "$chip" $((N - 1)) || say "gpiomon did not start: $(head -n 2 /tmp/ev)"
 	wait_unmasked 0 >/dev/null
-	sleep 1
-	r=0
+	r=0 waited=0 fill=0
 	while [ $r -lt $((3 * P + 3)) ]; do
-		todo=0 pulsed=0 short=
+		todo=0 pulsed=0 short= spare=
 		for l in $LINES; do
 			s=$(hctl get "$l")
 			ev=$(field events "$(hctl stats "$l")")
-			[ "$ev" -ge $P ] && continue
+			armed=0
+			[ "$(field masked "$s")" = 0 ] && [ "$(field pending "$s")" = 0 ] && armed=1
+			if [ "$ev" -ge $P ]; then
+				[ $armed = 1 ] && [ -z "$spare" ] && spare=$l
+				continue
+			fi
 			todo=$((todo + 1))
 			short="$short $l(ev=$ev,masked=$(field masked "$s"),pending=$(field pending "$s"))"
-			[ "$(field masked "$s")" = 0 ] && [ "$(field pending "$s")" = 0 ] || continue
+			[ $armed = 1 ] || continue
 			hctl pulse "$l" 1 2000 >/dev/null || say "pulse $l failed"
 			pulsed=$((pulsed + 1))
 		done
-		[ $todo = 0 ] || [ $pulsed = 0 ] && break
+		[ $todo = 0 ] && break
+		if [ $pulsed = 0 ]; then
+			# Every short line is masked or pending: waiting in the
+			# driver's queue behind done lines (a filler moves it
+			# on), or its buffer is on its way back from the guest
+			# (wait for it, bounded).
+			if [ $fill -lt $X ] && [ -n "$spare" ]; then
+				hctl pulse "$spare" 1 2000 >/dev/null || say "pulse $spare failed"
+				fill=$((fill + 1))
+				continue
+			fi
+			waited=$((waited + 1))
+			[ $waited -gt $((STALL * 2)) ] && break
+			sleep 0.5
+			continue
+		fi
 		r=$((r + 1))
 		say "$t round $r: $pulsed lines pulsed, $todo short of $P events"
 	done
-	say "$t $r rounds, $todo lines short of $P events:$short"
+	say "$t $r rounds, $fill fillers, $waited waits of 0.5 s; $todo lines short of $P events:$short"
 	xfail_peer "'failed to add request to eventq': 8 lines silently get no interrupts"
 	expect_eq "$t every line got its turn: $P device events on each of $N lines" 0 "$todo"
+	# The fillers not needed, on armed lines, so gpiomon's count is met.
+	l=0 tries=0
+	while [ $fill -lt $X ] && [ $tries -lt $((STALL * 20)) ]; do
+		s=$(hctl get "$l")
+		if [ "$(field masked "$s")" = 0 ] && [ "$(field pending "$s")" = 0 ]; then
+			hctl pulse "$l" 1 2000 >/dev/null || say "pulse $l failed"
+			fill=$((fill + 1))
+		fi
+		l=$(((l + 1) % N))
+		tries=$((tries + 1))
+	done
 	wait_dead $mpid 100 || say "gpiomon did not see all events"
 	stop_mon
-	good=0
+	good=0 bad=
+	sent=0
 	for l in $LINES; do
-		[ "$(grep -c "^$l rising$" /tmp/ev)" = $P ] && good=$((good + 1))
+		ev=$(field events "$(hctl stats "$l")")
+		sent=$((sent + ev))
+		got=$(grep -c "^$l rising$" /tmp/ev)
+		if [ "$got" = "$ev" ] && [ "$ev" -ge $P ]; then
+			good=$((good + 1))
+		else
+			bad="$bad $l(sent=$ev,read=$got)"
+		fi
 	done
 	xfail_peer "'failed to add request to eventq': 8 lines silently get no interrupts"
-	expect_eq "$t gpiomon counts exactly $P events on each of $N lines" $N "$good"
+	expect_eq "$t gpiomon counts on each of $N lines the $P or more events the device sent there" \
+		$N "$good" "$bad"
 	xfail_peer "'failed to add request to eventq': 8 lines silently get no interrupts"
-	expect_eq "$t gpiomon counts $((N * P)) events in total" $((N * P)) \
-		"$(grep -c ' rising$' /tmp/ev)"
+	expect_eq "$t gpiomon counts $((N * P + X)) events in total, as the device sent" \
+		"$((N * P + X)) $((N * P + X))" "$(grep -c ' rising$' /tmp/ev) $sent"
 done
 use_gen 2
 
