@@ -99,6 +99,7 @@ teardown_seen() {
 	_r2=$(hctl get $IRQL) _r4=$(hctl get $OUTL) _r5=$(hctl get $INL)
 	expect_eq "$1: the device has no trigger type left on the interrupt line" \
 		"none 0" "$(field irq "$_r2") $(field stale "$_r2")"
+	xfail_peer "lines held at unbind keep their direction on the device (gpiolib never frees them on the removed chip; nothing sets them to none)"
 	expect_eq "$1: the device has no direction left on the lines held" \
 		"none none none" "$(field dir "$_r2") $(field dir "$_r4") $(field dir "$_r5")"
 }
