@@ -710,8 +710,15 @@ static int vgpio_req_lines(struct virtio_gpio *vgpio, u16 type,
 		i++;
 	}
 	ret = vgpio_ops(vgpio, ops, n, false);
-	for (i = 0; !ret && !set && i < n; i++)
+	for (i = 0; !ret && !set && i < n; i++) {
+		if (ops[i].rvalue > 1) {
+			dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: value %u\n",
+					     ops[i].line, ops[i].rvalue);
+			ret = -EIO;
+			break;
+		}
 		__assign_bit(ops[i].line, bits, ops[i].rvalue);
+	}
 	if (ops != &one)
 		kvfree(ops);
 	return ret;
