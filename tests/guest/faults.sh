@@ -1,0 +1,500 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# sim: --lines 16
+# drivers: ours intree
+# timeout: 300
+# A device that breaks the protocol at run time, one fault at a time through
+# the simulator's fault table: dropped, late and reordered replies, used
+# lengths that are wrong, status and value bytes out of range, events on the
+# wrong buffer, a buffer returned twice, event status out of range, an
+# interrupt storm, one queue that stops being served. Each case asserts what
+# the caller sees (an error in bounded time, or the right answer), that the
+# other lines keep working, and that the line works again once the device
+# behaves; every consumer runs in the background under a bound, so a caller
+# the driver never wakes is recorded ("hang (D state)") and left behind.
+# Each case prints "CASE <name>: <outcome>" for the comparison table of
+# Documentation/gpio/virtio-gpio.rst.
+. /tests/lib.sh
+
+# Ours gives up on a reply after TMO ms; the peer has no bound.
+TMO=500
+check "load the $GV_driver driver" gv_load timeout_ms=$TMO || finish
+chip=$(gv_chip)
+use_gen 2
+drvdir=$(readlink -f /sys/bus/virtio/devices/*/driver | head -n 1)
+dev=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$chip")")")
+# The longest a request may take while ours bounds it: the timeout plus
+# the slowness of a loaded TCG guest.
+BOUND_MS=$((TMO + 2500))
+[ "${GV_debug:-0}" = 1 ] && BOUND_MS=$((TMO + 6000))
+
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
+# alive PID: the process exists and has not exited (a zombie has)
+alive() {
+	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$_st" ] && [ "$_st" != Z ]
+}
+
+# pstate PID: the process's state letter (D: uninterruptible sleep)
+pstate() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1
+}
+
+# bounded SECS OUT CMD...: run CMD (a program, not a shell function, so
+# that $! is the program itself) in the background, output to OUT, and wait
+# at most SECS seconds for it; then SIGKILL, and 2 s more. Sets RC (its exit
+# status, or "hang" when it is still there: STATE is its state then), MS
+# (how long it ran, or waited) and BPID.
+bounded() {
+	_s=$1 _o=$2
+	shift 2
+	_t0=$(now_ms)
+	"$@" > "$_o" 2>&1 &
+	BPID=$!
+	_i=0
+	while alive $BPID && [ $_i -lt $((_s * 20)) ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	MS=$(($(now_ms) - _t0))
+	STATE=
+	if alive $BPID; then
+		kill -9 $BPID 2>/dev/null
+		_i=0
+		while alive $BPID && [ $_i -lt 40 ]; do
+			sleep 0.05
+			_i=$((_i + 1))
+		done
+	fi
+	if alive $BPID; then
+		RC=hang
+		STATE=$(pstate $BPID)
+		say "pid $BPID ($*) did not end after ${_s} s and SIGKILL: state $STATE"
+	else
+		wait $BPID
+		RC=$?
+	fi
+}
+
+# errname FILE: the error a libgpiod tool reported, as an errno name
+errname() {
+	if grep -q 'timed out' "$1"; then echo ETIMEDOUT
+	elif grep -q 'Input/output error' "$1"; then echo EIO
+	elif grep -q 'Invalid argument' "$1"; then echo EINVAL
+	elif grep -q 'No such device' "$1"; then echo ENODEV
+	elif grep -q 'Interrupted' "$1"; then echo EINTR
+	else echo "error '$(head -n 1 "$1")'"
+	fi
+}
+
+# outcome: what the last bounded request gave, in words
+outcome() {
+	if [ "$RC" = hang ]; then echo "hang (D state after SIGKILL)"
+	elif [ "$RC" = 0 ]; then echo "succeeds, value $(cat /tmp/o) (${MS} ms)"
+	else echo "$(errname /tmp/o) in ${MS} ms"
+	fi
+}
+
+case_out() { say "CASE $1: $2"; }
+
+# get_ok LINE WANT: one bounded gpioget of LINE reads WANT
+get_ok() {
+	bounded 10 /tmp/og gpioget --numeric -c "$chip" "$1"
+	[ "$RC" = 0 ] && [ "$(cat /tmp/og)" = "$2" ]
+}
+
+# req_fault NAME LINE LEVEL SPEC: the line's input at LEVEL, the fault
+# armed, one bounded gpioget; the case passes when the caller gets an error
+# within BOUND_MS and the line reads right afterwards
+req_fault() {
+	_n=$1 _l=$2 _v=$3 _spec=$4
+	step "$_n: $_spec"
+	hctl level "$_l" "$_v" >/dev/null
+	hctl fault "$_spec" >/dev/null || { report 1 "$_n: the simulator takes fault $_spec"; return; }
+	bounded 10 /tmp/o gpioget --numeric -c "$chip" "$_l"
+	OUT=$(outcome)
+	hctl fault clear >/dev/null
+	[ "$RC" != 0 ] && [ "$RC" != hang ] && [ "$MS" -le $BOUND_MS ]
+	ERR_OK=$?
+}
+
+# mon_start FILE LINE...: gpiomon (rising edges) on LINE... in the
+# background, bounded by timeout 120 (MPID), ready when the device holds
+# every line's buffer
+mon_start() {
+	_f=$1
+	shift
+	timeout 120 gpiomon -e rising -F '%o %E' -c "$chip" "$@" > "$_f" 2>&1 &
+	MPID=$!
+	for _l in "$@"; do
+		wait_unmasked "$_l" || return 1
+	done
+}
+
+mon_stop() {
+	kill "$MPID" 2>/dev/null
+	_i=0
+	while alive "$MPID" && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	alive "$MPID" && say "gpiomon $MPID did not end: state $(pstate "$MPID")"
+	wait "$MPID" 2>/dev/null
+}
+
+# edge LINE: a rising edge on LINE's input (low first)
+edge() {
+	hctl level "$1" 0 >/dev/null
+	hctl level "$1" 1 >/dev/null
+}
+
+# wait_grep FILE PATTERN SECS: FILE gets a line matching PATTERN
+wait_grep() {
+	_i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		[ $_i -ge $(($3 * 20)) ] && return 1
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
+
+# rebind: unbind and bind the device; the chip is back
+rebind() {
+	echo "$dev" > "$drvdir/unbind" || return 1
+	echo "$dev" > "$drvdir/bind" || return 1
+	wait_chip || return 1
+	chip=$(gv_chip)
+}
+
+hctl level 0 1 >/dev/null
+
+# --- a reply later than the driver's bound
+t="delayed reply"
+step "$t: 2000 ms on line 2"
+hctl level 2 1 >/dev/null
+hctl fault delay,line=2,req=get-value,count=1,arg=2000 >/dev/null
+t0=$(now_ms)
+bounded 10 /tmp/o gpioget --numeric -c "$chip" 2
+OUT=$(outcome)
+xfail_peer "no timeout: the caller waits as long as the device takes"
+[ "$RC" != 0 ] && [ "$RC" != hang ] && [ "$MS" -le $BOUND_MS ]
+report $? "$t: the caller gets an error within ${BOUND_MS} ms" "$OUT"
+# A new request while the late reply is still due, then one after it
+# landed: neither gets the late reply's value (the input is low now).
+hctl level 2 0 >/dev/null
+get_ok 2 0
+r1=$?
+while [ $(($(now_ms) - t0)) -lt 2600 ]; do sleep 0.1; done
+get_ok 2 0
+r2=$?
+[ $r1 = 0 ] && [ $r2 = 0 ]
+report $? "$t: the line reads right before and after the late reply lands" "$r1 $r2"
+get_ok 0 1
+report $? "$t: another line works"
+case_out "$t (2 s)" "$OUT; the late reply is harmless"
+
+# --- out-of-order completion
+t="out-of-order completion"
+step "$t"
+hctl level 3 1 >/dev/null
+hctl level 4 0 >/dev/null
+hctl fault reorder,req=get-value,count=2 >/dev/null
+bounded 10 /tmp/o gpioget --numeric -c "$chip" 3 4
+hctl fault clear >/dev/null
+expect_eq "$t: two lines read in one call get their own values" "0 1 0" "$RC $(cat /tmp/o)"
+case_out "$t" "$(if [ "$RC" = 0 ]; then echo "each reply matched to its request ($(cat /tmp/o))"; else outcome; fi)"
+
+# --- used lengths and status bytes
+for c in "used length short:5:len-short" "used length long:6:len-long" \
+	"used length zero:7:len-zero" "bad status (0x7f):8:status"; do
+	t=${c%%:*}
+	l=${c#*:}
+	k=${l#*:}
+	l=${l%%:*}
+	req_fault "$t" "$l" 1 "$k,line=$l,req=get-value,count=1"
+	report $ERR_OK "$t: the caller gets an error within ${BOUND_MS} ms" "$OUT"
+	get_ok "$l" 1
+	report $? "$t: the line reads right afterwards"
+	case_out "$t" "$OUT"
+done
+
+# --- a value byte other than 0 or 1
+t="response value 0xff"
+req_fault "$t" 9 1 "value,line=9,req=get-value,count=1,arg=0xff"
+xfail_peer "the value byte is passed on: 0xff reads as 1"
+report $ERR_OK "$t: the caller gets an error, not a value" "$OUT"
+get_ok 9 1
+report $? "$t: the line reads right afterwards"
+case_out "$t" "$OUT"
+
+# --- a direction out of range, when the chip is added
+t="direction out of range (5)"
+step "$t"
+hctl fault value,line=10,req=get-dir,count=1,arg=5 >/dev/null
+rebind
+report $? "$t: the chip comes back after a bind whose GET_DIRECTION of line 10 says 5"
+left=$(hctl fault list)
+hctl fault clear >/dev/null
+info=$(gpioinfo -c "$chip" 10 2>&1)
+say "$t: $left; gpioinfo: $info"
+hctl level 10 1 >/dev/null
+get_ok 10 1
+report $? "$t: the line works"
+case $left in
+"0 faults"*) case_out "$t" "bind succeeds, line 10 shown as $(echo "$info" | grep -oE 'input|output' | head -n 1), works" ;;
+*) case_out "$t" "not reached: no GET_DIRECTION for line 10 at bind" ;;
+esac
+
+# --- one queue stalled: the request queue
+t="request queue stalled"
+step "$t"
+hctl level 11 0 >/dev/null
+mon_start /tmp/mon 11
+report $? "$t: gpiomon on line 11 is ready"
+hctl stall-queue 0 >/dev/null
+bounded 5 /tmp/o gpioget --numeric -c "$chip" 4
+OUT=$(outcome)
+stuck=$BPID
+xfail_peer "no timeout: the caller waits until the queue is served again"
+[ "$RC" != 0 ] && [ "$RC" != hang ] && [ "$MS" -le $BOUND_MS ]
+report $? "$t: the caller gets an error within ${BOUND_MS} ms" "$OUT"
+edge 11
+wait_grep /tmp/mon '^11 rising' 10
+report $? "$t: events still arrive"
+hctl unstall-queue 0 >/dev/null
+if [ "$RC" = hang ]; then
+	i=0
+	while alive $stuck && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	if alive $stuck; then
+		OUT="$OUT, still after the queue is served again"
+	else
+		OUT="blocks (D state, SIGKILL ignored) until the queue is served again"
+	fi
+fi
+get_ok 4 0
+report $? "$t: the line works once the queue is served again"
+case_out "$t" "$OUT; events still arrive"
+
+# --- the event queue stalled
+t="event queue stalled"
+step "$t"
+hctl stall-queue 1 >/dev/null
+hctl level 11 0 >/dev/null
+hctl level 11 1 >/dev/null
+get_ok 0 1
+report $? "$t: requests still complete"
+hctl unstall-queue 1 >/dev/null
+wait_grep /tmp/mon '^11 rising' 10 && [ "$(grep -c '^11 rising' /tmp/mon)" -ge 2 ]
+report $? "$t: the edge made while it was stalled arrives once it is served" "$(cat /tmp/mon)"
+mon_stop
+case_out "$t" "requests complete; the latched edge arrives after"
+
+# --- an event on another line's buffer
+t="event on another line's buffer"
+step "$t"
+hctl level 11 0 >/dev/null
+hctl level 12 0 >/dev/null
+mon_start /tmp/mon 11 12
+report $? "$t: gpiomon on lines 11 and 12 is ready"
+hctl fault wrong-line,line=11,count=1 >/dev/null
+hctl level 11 1 >/dev/null
+wait_grep /tmp/mon rising 10
+first=$(head -n 1 /tmp/mon)
+hctl fault clear >/dev/null
+wait_unmasked 12 >/dev/null
+edge 11
+edge 12
+wait_grep /tmp/mon '^11 rising' 10 && i=0 &&
+	while [ "$(grep -c '^12 rising' /tmp/mon)" -lt 2 ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+[ "$(grep -c '^11 rising' /tmp/mon)" -ge 1 ] && [ "$(grep -c '^12 rising' /tmp/mon)" -ge 2 ]
+report $? "$t: both lines deliver their next edges" "$(cat /tmp/mon | tr '\n' ';')"
+mon_stop
+case_out "$t" "reported as '${first:-nothing}' (the buffer's line); both lines work after"
+
+# --- an event buffer back VALID on a line without a trigger type
+t="event on a line without irq type"
+step "$t"
+hctl level 13 0 >/dev/null
+hctl fault no-type,line=13,count=1 >/dev/null
+mon_start /tmp/mon 13
+report $? "$t: gpiomon on line 13 is ready"
+edge 13
+wait_grep /tmp/mon '^13 rising' 10
+report $? "$t: the line's edge arrives" "$(cat /tmp/mon)"
+mon_stop
+left=$(hctl fault list)
+hctl fault clear >/dev/null
+n=$(grep -c rising /tmp/mon)
+case $left in
+"0 faults"*)
+	expect_eq "$t: no spurious event" 1 "$n"
+	case_out "$t" "$n event(s) for 1 edge" ;;
+*) case_out "$t" "not reached: no buffer is queued before the device has a type" ;;
+esac
+
+# --- event buffer with used length 0
+t="event used length zero"
+step "$t"
+mon_start /tmp/mon 13
+hctl fault len-zero,line=13,req=event,count=1 >/dev/null
+hctl level 13 0 >/dev/null
+hctl level 13 1 >/dev/null
+i=0
+while ! hctl fault list | grep -q '^0 faults' && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+# The broken buffer carried the edge; the next edge must arrive.
+wait_unmasked 13 >/dev/null
+edge 13
+xfail_peer "a buffer of the wrong length is dropped and never queued again: the line goes deaf"
+wait_grep /tmp/mon '^13 rising' 10
+report $? "$t: the next edge arrives" "$(cat /tmp/mon)"
+if grep -q '^13 rising' /tmp/mon; then o="discarded; the line is re-armed, the next edge arrives"
+else o="the line goes deaf (no event for the next edge)"; fi
+mon_stop
+hctl fault clear >/dev/null
+case_out "$t" "$o"
+
+# --- event status out of range
+t="bad event status (2)"
+step "$t"
+if [ "$GV_driver" = intree ]; then
+	# ignore_irq(): WARN_ON(status != VALID) for every such buffer, and a
+	# WARNING fails the boot.
+	xfail_peer "WARN_ON in ignore_irq() on a status other than VALID/INVALID (not run)"
+	report 1 "$t: the next edge arrives"
+	case_out "$t" "WARNING (WARN_ON in ignore_irq(); from the source, not run)"
+else
+	hctl level 15 0 >/dev/null
+	mon_start /tmp/mon 15
+	hctl fault evstatus,line=15,count=1,arg=2 >/dev/null
+	hctl level 15 1 >/dev/null
+	i=0
+	while ! hctl fault list | grep -q '^0 faults' && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	wait_unmasked 15 >/dev/null
+	edge 15
+	wait_grep /tmp/mon '^15 rising' 10
+	report $? "$t: the next edge arrives" "$(cat /tmp/mon)"
+	mon_stop
+	dmesg | grep -q 'line 15: unexpected event (status 2'
+	report $? "$t: the driver logs it"
+	case_out "$t" "counted and logged (ratelimited); the line is resynchronised and works"
+fi
+
+# --- an interrupt storm
+t="interrupt storm"
+step "$t"
+hctl fault storm,line=12 >/dev/null
+s0=$(field storm "$(hctl stats)")
+timeout 120 gpiomon -e rising -F '%o' -c "$chip" 12 > /tmp/storm 2>&1 &
+MPID=$!
+i=0
+while [ "$(field storm "$(hctl stats)")" -le $((s0 + 100)) ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+s1=$(field storm "$(hctl stats)")
+worst=0 fails=0
+for k in 1 2 3 4 5; do
+	bounded 10 /tmp/o gpioget --numeric -c "$chip" 0
+	[ "$RC" = 0 ] && [ "$(cat /tmp/o)" = 1 ] || fails=$((fails + 1))
+	[ "$MS" -gt $worst ] && worst=$MS
+done
+s2=$(field storm "$(hctl stats)")
+expect_eq "$t: 5 requests on another line complete during the storm (slowest ${worst} ms)" 0 "$fails"
+[ "$s2" -gt "$s1" ]
+report $? "$t: the storm went on meanwhile ($s0 -> $s1 -> $s2 events)"
+mon_stop
+alive "$MPID"
+report $((!$?)) "$t: the consumer ends when killed"
+s3=$(field storm "$(hctl stats)")
+sleep 1
+s4=$(field storm "$(hctl stats)")
+expect_eq "$t: the storm stops when the consumer releases the line" "$s3" "$s4"
+hctl fault clear >/dev/null
+hctl level 12 0 >/dev/null
+mon_start /tmp/mon 12
+edge 12
+wait_grep /tmp/mon '^12 rising' 10
+report $? "$t: the line works normally afterwards" "$(cat /tmp/mon)"
+mon_stop
+read_n=$(wc -l < /tmp/storm)
+case_out "$t" "$((s2 - s0)) storm events in the first seconds, gpiomon read $read_n; other lines' requests complete (slowest ${worst} ms); stops at release"
+
+# --- the same buffer returned twice
+t="same event buffer twice"
+step "$t"
+hctl level 14 0 >/dev/null
+hctl level 11 0 >/dev/null
+mon_start /tmp/mon 14 11
+report $? "$t: gpiomon on lines 14 and 11 is ready"
+hctl fault twice,line=14,count=1 >/dev/null
+hctl level 14 1 >/dev/null
+wait_grep /tmp/mon '^14 rising' 10
+report $? "$t: the edge arrives"
+hctl fault clear >/dev/null
+get_ok 0 1
+report $? "$t: requests still complete"
+# Whether the event queue survives is the virtio core's to say (a used
+# head that is no longer in use marks the queue broken): reported, and the
+# device rebound in any case.
+wait_unmasked 11 >/dev/null
+edge 11
+if wait_grep /tmp/mon '^11 rising' 5; then ev="events go on"
+else ev="no further events: $(dmesg | grep -oE 'eventq:.*not a head.*' | tail -n 1 | tr -d '\r')"; fi
+say "$t: $ev"
+mon_stop
+alive "$MPID"
+report $((!$?)) "$t: the consumer ends when killed"
+rebind
+report $? "$t: unbind and bind"
+hctl level 14 0 >/dev/null
+mon_start /tmp/mon 14
+edge 14
+wait_grep /tmp/mon '^14 rising' 10
+report $? "$t: events arrive after the rebind"
+mon_stop
+case_out "$t" "first event delivered, then $ev; requests complete; a rebind recovers"
+
+# --- a dropped reply: last, since the peer's caller never comes back
+t="dropped reply"
+step "$t"
+hctl level 1 1 >/dev/null
+hctl fault drop,line=1,req=get-value,count=1 >/dev/null
+bounded 8 /tmp/o gpioget --numeric -c "$chip" 1
+OUT=$(outcome)
+hung=$RC
+xfail_peer "waits for a reply forever and uninterruptibly"
+[ "$RC" != 0 ] && [ "$RC" != hang ] && [ "$MS" -le $BOUND_MS ]
+report $? "$t: the caller gets an error within ${BOUND_MS} ms" "$OUT"
+hctl fault clear >/dev/null
+get_ok 0 1
+report $? "$t: another line works"
+if [ "$hung" = hang ]; then
+	xfail_peer "the hung caller holds the line's lock (not run)"
+	report 1 "$t: the line works again"
+	case_out "$t" "$OUT, forever; other lines work"
+else
+	get_ok 1 1
+	report $? "$t: the line works again"
+	case_out "$t" "$OUT; the line works again, other lines work"
+fi
+
+if [ "$hung" = hang ]; then
+	# The caller in D state holds the chip open: no rmmod.
+	say "the $GV_driver driver is left loaded: pid $BPID is in state $(pstate $BPID)"
+else
+	check "unload the $GV_driver driver" gv_unload
+fi
+finish
