@@ -12,7 +12,7 @@
 #                             with qemu-system-aarch64 -M virt on virtio-MMIO
 #   ARM64_PCI_SUITES="basic"  the suites that on an arm64 kernel also boot
 #                             with vhost-user-gpio-pci (reported as K-pci)
-#   ARM64_PEER_SUITES="basic names lifecycle dt dt-names"   with DRIVER=all,
+#   ARM64_PEER_SUITES="dt"    with DRIVER=all,
 #                             the suites the in-tree peer runs on an arm64
 #                             kernel (CI time; DRIVER=intree runs them all)
 #   DRIVER=all|ours|intree|upstream  drivers to test (default all);
@@ -20,11 +20,18 @@
 #                             the patch of scripts/upstream-patch.sh
 #                             (scripts/build-upstream.sh)
 #   SUITES="basic edges"      guest suites to run (default: every suite)
-#   PEER_KERNELS="6.1 6.12"   with DRIVER=all, the kernels the in-tree peer runs on
+#   PEER_KERNELS="6.12 6.12-arm64"   with DRIVER=all, the kernels the in-tree
+#                             peer runs on
 #   UPSTREAM_KERNELS="7.2"    the kernels the upstream form runs on (it is
 #                             built against 7.2 only; the default of KERNELS
 #                             with DRIVER=upstream)
 #   UPSTREAM_SUITES="basic"   the suites the upstream form runs
+#   DEBUG_SUITES="basic batch edges ..."   the suites our driver runs on
+#                             the 7.2 debug kernel (every boot there takes
+#                             minutes under TCG; "all" runs every suite)
+#   ARM64_SUITES="basic dt dt-names ..."   the suites our driver runs on
+#                             an arm64 kernel ("all" runs every suite)
+#   An explicit SUITES runs on every kernel regardless of these lists.
 #   TIMEOUT_SCALE=1           multiply every boot's time limit
 #   JOBS=$(nproc)             guests booted at once
 #   PACKAGING=1               0 skips the packaging tests (they use the
@@ -40,10 +47,16 @@ export UPSTREAM_KERNELS
 [ "${DRIVER:-}" = upstream ] && KERNELS=${KERNELS:-$UPSTREAM_KERNELS}
 KERNELS=${KERNELS:-6.1 6.12 7.2 6.12-arm64}
 ARM64_PCI_SUITES=${ARM64_PCI_SUITES-basic}
-ARM64_PEER_SUITES=${ARM64_PEER_SUITES-basic names lifecycle dt dt-names}
+ARM64_PEER_SUITES=${ARM64_PEER_SUITES-dt}
 DRIVER=${DRIVER:-all}
 SUITES=${SUITES:-}
-PEER_KERNELS=${PEER_KERNELS:-6.1 6.12 6.12-arm64}
+PEER_KERNELS=${PEER_KERNELS:-6.12 6.12-arm64}
+# The debug kernel and arm64 cost the most per boot: there, CI runs the
+# suites that reach the driver's own code paths (requests and batches,
+# events, teardown and state, timeouts, broken and hostile devices) or the
+# platform's (virtio-MMIO, the device tree); the rest run on 6.1 and 6.12.
+DEBUG_SUITES=${DEBUG_SUITES:-basic batch edges irq-masked lifecycle state timeout hostile faults fuzz stress}
+ARM64_SUITES=${ARM64_SUITES:-basic dt dt-names irq-masked lifecycle state}
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 QEMU=${QEMU:-qemu-system-x86_64}
 QEMU_ARM64=${QEMU_ARM64:-qemu-system-aarch64}
@@ -204,6 +217,12 @@ for k in $KERNELS; do
 		if [ "$DRIVER" = all ] && [ "$drv" = intree ] && [ "$(kernel_arch "$k")" = arm64 ]; then
 			addjob note "[$k/intree] the peer runs $ARM64_PEER_SUITES here (DRIVER=intree runs every suite)"
 		fi
+		if [ -z "$SUITES" ] && [ "$drv" = ours ]; then
+			[ "$k" = 7.2 ] && [ "$DEBUG_SUITES" != all ] &&
+				addjob note "[$k/ours] the debug kernel runs $DEBUG_SUITES (DEBUG_SUITES=all runs every suite)"
+			[ "$(kernel_arch "$k")" = arm64 ] && [ "$ARM64_SUITES" != all ] &&
+				addjob note "[$k/ours] arm64 runs $ARM64_SUITES (ARM64_SUITES=all runs every suite)"
+		fi
 		for s in $suites; do
 			f=$top/tests/guest/$s.sh
 			[ -f "$f" ] || { addjob missing "$k" "$drv" "$s"; continue; }
@@ -217,6 +236,19 @@ for k in $KERNELS; do
 				[ "$(kernel_arch "$k")" = arm64 ] &&
 				! [[ " $ARM64_PEER_SUITES " == *" $s "* ]]; then
 				continue
+			fi
+			# CI's selection on the debug kernel and on arm64 (our
+			# driver and its upstream form; the peer has its own).
+			if [ -z "$SUITES" ] && [ "$drv" != intree ]; then
+				if [ "$k" = 7.2 ] && [ "$DEBUG_SUITES" != all ] &&
+					! [[ " $DEBUG_SUITES " == *" $s "* ]] &&
+					! [[ "$drv" = upstream ]]; then
+					continue
+				fi
+				if [ "$(kernel_arch "$k")" = arm64 ] && [ "$ARM64_SUITES" != all ] &&
+					! [[ " $ARM64_SUITES " == *" $s "* ]]; then
+					continue
+				fi
 			fi
 			kern=$(suite_meta "$f" kernels)
 			[ -z "$kern" ] || echo "$kern" | tr " " "\n" | grep -qxF -- "$k" || continue
