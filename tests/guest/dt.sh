@@ -247,6 +247,7 @@ echo 1 > "$LED"
 sleep 1
 r=$(hctl get 0)
 echo 0 > "$LED"
+xfail_peer "lines held at unbind keep their direction on the device (nothing sets them to none)"
 expect_eq "documented: the LED bound across the unbind does not reach the new chip" none "$(field dir "$r")" "$r"
 for d in gv-leds:leds-gpio gv-keys:gpio-keys gv-keys-irq:gpio-keys; do
 	echo "${d%%:*}" > "/sys/bus/platform/drivers/${d#*:}/unbind"
