@@ -371,7 +371,8 @@ run_boot() {
 		[ -n "$killed_at" ] && LAST_BOOT_KILL_DELAY=$((SECONDS - killed_at))
 	elif [ $qrc != "$G_OKRC" ] || ! grep -q '^GV-END rc=0' "$w/console.log"; then
 		tap notok "$tag boot completed with every test passed" "QEMU exit status $qrc" \
-			"console: $w/console.log" "$(grep -E 'GV-END|GV-INIT' "$w/console.log" | head -n 3)"
+			"console: $w/console.log" "$(grep -E 'GV-END|GV-INIT' "$w/console.log" | head -n 3)" \
+			"$(grep -a 'not ok' "$w/console.log" | grep -v '# TODO' | head -n 3)"
 	else
 		tap ok "$tag boot completed with every test passed"
 	fi

@@ -10,7 +10,7 @@
 
 check "load the $GV_driver driver" gv_load || finish
 i=0
-while [ "$(ls -d /sys/bus/virtio/devices/*/gpiochip* 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 50 ]; do
+while [ "$(ls -d /sys/bus/virtio/devices/*/gpiochip* 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt $((STALL * 10)) ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
