@@ -1,0 +1,210 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# sim: --lines 8 --loop 0:4 --loop 1:5
+# drivers: ours
+# timeout: 400
+# A busy guest whose device goes away: four writers (lines 0 to 3; 0 and 1
+# are wired to the inputs 4 and 5) and two event readers (4 and 5) run while
+# the device is unbound and bound every few seconds; then load and unload
+# cycles, each unload raced by a reader that opens the chip. Every consumer
+# is bounded, none may be left behind, and afterwards the chip works. (The
+# debug kernel's kmemleak scan at the end of the boot covers the leaks.)
+#
+# gv.stress_seconds and gv.stress_cycles on the kernel command line change
+# the duration of the first part and the number of cycles of the second.
+. /tests/lib.sh
+
+if [ "${GV_debug:-0}" = 1 ]; then
+	SECS=${GV_stress_seconds:-40}
+	CYCLES=${GV_stress_cycles:-40}
+else
+	SECS=${GV_stress_seconds:-40}
+	CYCLES=${GV_stress_cycles:-200}
+fi
+PERIOD=3
+OPMAX=20
+TMO=400
+
+check "load the $GV_driver driver" gv_load timeout_ms=$TMO || finish
+use_gen 2
+drvdir=$(readlink -f /sys/bus/virtio/devices/*/driver | head -n 1)
+chip=$(gv_chip)
+dev=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$chip")")")
+
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
+alive() {
+	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$_st" ] && [ "$_st" != Z ]
+}
+
+# wait_gone PID TENTHS: wait until PID has exited; non-zero if it has not
+wait_gone() {
+	_i=0
+	while alive "$1"; do
+		[ $_i -ge "$2" ] && return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 0
+}
+
+# left_behind: the libgpiod tools still running, with their states
+left_behind() {
+	for _p in $(pidof gpioget gpioset gpiomon); do
+		printf '%s:%s ' "$_p" "$(sed 's/.*) //' "/proc/$_p/stat" 2>/dev/null | cut -c1)"
+	done
+}
+
+# worker NAME: until /tmp/st.stop exists, one bounded operation after the
+# other on the chip of the moment (it goes and comes back); counts in
+# /tmp/st.NAME: ok, errors (the chip was away), hangs (the bound ended it)
+worker() {
+	_n=$1 _ok=0 _err=0 _hang=0 _i=0
+	while [ ! -e /tmp/st.stop ]; do
+		_i=$((_i + 1))
+		_c=$(gv_chip 2>/dev/null)
+		if [ -z "$_c" ]; then
+			sleep 0.05
+			continue
+		fi
+		case $_n in
+		w[0-3]) timeout $OPMAX gpioset -t 0 -c "$_c" "${_n#w}=$((_i % 2))" ;;
+		r4|r5) timeout 10 gpiomon -e both -n 5 -F '%o %E' -c "$_c" "${_n#r}" 2>/dev/null >> "/tmp/st.ev.$_n" ;;
+		esac > /dev/null 2>&1
+		_rc=$?
+		if [ $_rc = 0 ]; then
+			_ok=$((_ok + 1))
+		elif [ $_rc -ge 124 ] && [ "${_n#r}" = "$_n" ]; then
+			_hang=$((_hang + 1))
+		elif [ $_rc -ge 124 ]; then
+			# A reader may wait for edges until its own bound.
+			_ok=$((_ok + 1))
+		else
+			_err=$((_err + 1))
+		fi
+		echo "ok=$_ok err=$_err hang=$_hang" > "/tmp/st.$_n"
+	done
+}
+
+# --- writers and readers while the device comes and goes
+t="unbind/bind under load:"
+rm -f /tmp/st.*
+pids=
+for w in w0 w1 w2 w3 r4 r5; do
+	worker $w &
+	pids="$pids $!"
+done
+t0=$(date +%s)
+cycles=0 slow=0 worst=0
+while [ $(($(date +%s) - t0)) -lt "$SECS" ]; do
+	sleep $PERIOD
+	s=$(now_ms)
+	(echo "$dev" > "$drvdir/unbind") &
+	b=$!
+	wait_gone $b $((OPMAX * 10)) || { slow=$((slow + 1)); say "$t unbind did not end in ${OPMAX} s"; break; }
+	wait $b || say "$t unbind failed"
+	(echo "$dev" > "$drvdir/bind") &
+	b=$!
+	wait_gone $b $((OPMAX * 10)) || { slow=$((slow + 1)); say "$t bind did not end in ${OPMAX} s"; break; }
+	wait $b || say "$t bind failed"
+	wait_chip || { slow=$((slow + 1)); break; }
+	ms=$(($(now_ms) - s))
+	[ $ms -gt $worst ] && worst=$ms
+	cycles=$((cycles + 1))
+	say "$t cycle $cycles (${ms} ms): $(cat /tmp/st.w0 /tmp/st.r4 2>/dev/null | tr '\n' ' ')"
+done
+touch /tmp/st.stop
+step "$t stopping the workers"
+left=
+for p in $pids; do wait_gone "$p" $(((OPMAX + 5) * 10)) || left="$left $p"; done
+tools=$(left_behind)
+[ -z "$left" ] && [ -z "$tools" ]
+report $? "$t every writer and reader ends within its bound" "workers:$left tools: $tools"
+# shellcheck disable=SC2086
+kill $left 2>/dev/null
+expect_eq "$t every unbind and bind ends in time ($cycles cycles, slowest ${worst} ms)" 0 "$slow"
+hangs=0 wok=0
+for w in w0 w1 w2 w3 r4 r5; do
+	s=$(cat "/tmp/st.$w" 2>/dev/null)
+	say "$t $w: $s"
+	h=$(field hang "$s") && hangs=$((hangs + h))
+	o=$(field ok "$s") && [ "$o" -gt 0 ] && wok=$((wok + 1))
+done
+expect_eq "$t no writer needed its ${OPMAX} s bound" 0 "$hangs"
+expect_eq "$t every writer and reader had successes" 6 "$wok"
+ev4=$(lines_of /tmp/st.ev.r4)
+ev5=$(lines_of /tmp/st.ev.r5)
+[ "$ev4" -gt 0 ] && [ "$ev5" -gt 0 ]
+report $? "$t both readers got events ($ev4 and $ev5)"
+
+# lines_work WHAT: a line reads the host's level, an output is driven, an
+# edge through the loop wiring reaches gpiomon
+lines_work() {
+	_c=$(gv_chip)
+	_bad=
+	hctl level 2 1 >/dev/null
+	[ "$(timeout $OPMAX gpioget --numeric -c "$_c" 2 2>&1)" = 1 ] || _bad="$_bad get"
+	g_hold "$_c" 3=1
+	wait_out 3 1 >/dev/null 2>&1 || _bad="$_bad set"
+	g_release
+	rm -f /tmp/st.ev
+	g_hold "$_c" 0=0
+	timeout 30 gpiomon -e rising -n 1 -c "$_c" 4 > /tmp/st.ev 2>&1 &
+	_m=$!
+	wait_unmasked 4 >/dev/null 2>&1 || _bad="$_bad unmask"
+	g_release
+	g_hold "$_c" 0=1
+	wait_gone $_m 150 || _bad="$_bad event"
+	g_release
+	kill $_m 2>/dev/null
+	wait $_m 2>/dev/null
+	[ -z "$_bad" ]
+	report $? "$1: the chip works (get, set, an event)" "$_bad; $(cat /tmp/st.ev)"
+}
+lines_work "after unbind/bind under load"
+
+# --- load and unload, a reader racing each unload
+t="load/unload with a racing reader:"
+check "$t unload" gv_unload
+s=$(now_ms)
+bad=0 busy=0 stuck=0
+for cyc in $(seq "$CYCLES"); do
+	if ! gv_load timeout_ms=$TMO >/dev/null 2>&1; then
+		bad=$((bad + 1))
+		say "$t cycle $cyc: load failed"
+		continue
+	fi
+	c=$(gv_chip)
+	# The reader opens the chip as the unload begins: it gets the line
+	# (and the unload waits for it) or finds the chip gone.
+	timeout $OPMAX gpioget --numeric -c "$c" $((cyc % 4)) > /dev/null 2>&1 &
+	r=$!
+	j=0
+	while ! gv_unload 2>/dev/null; do
+		j=$((j + 1))
+		if [ $j -ge $((OPMAX * 20)) ]; then
+			bad=$((bad + 1))
+			say "$t cycle $cyc: rmmod refused for ${OPMAX} s"
+			break
+		fi
+		sleep 0.05
+	done
+	[ $j -gt 0 ] && busy=$((busy + 1))
+	wait_gone $r $((OPMAX * 10)) || { stuck=$((stuck + 1)); say "$t cycle $cyc: the reader is stuck"; }
+	wait $r 2>/dev/null
+	[ $((cyc % 20)) = 0 ] && say "$t $cyc cycles, $busy unloads waited for the reader, $bad wrong ($(( ($(now_ms) - s) / cyc )) ms a cycle)"
+done
+ms=$(($(now_ms) - s))
+say "$t $CYCLES cycles in ${ms} ms"
+expect_eq "$t $CYCLES cycles, each loaded and unloaded ($busy unloads waited for the reader)" 0 "$bad"
+expect_eq "$t no reader is left behind" 0 "$stuck"
+grep -q '^gpio_virtio ' /proc/modules
+report $((!$?)) "$t the module is gone after the last cycle"
+
+check "load the $GV_driver driver again" gv_load timeout_ms=$TMO || finish
+lines_work "after $CYCLES load/unload cycles"
+tools=$(left_behind)
+expect_eq "no libgpiod tool is left running" "" "$tools"
+check "unload the $GV_driver driver" gv_unload
+finish
