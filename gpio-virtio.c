@@ -545,7 +545,11 @@ static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_slot **slots,
  * @vgpio: the device
  * @slot: the request, answered
  *
- * Return: 0 for a well-formed OK reply, else -EIO.
+ * A device's ERR is a refusal (-EIO); a reply that is not well formed is a
+ * broken device (-EPROTO): the request may or may not have been carried out,
+ * and nothing is learnt from it (a trigger type is not taken as refused).
+ *
+ * Return: 0 for a well-formed OK reply, -EIO for ERR, else -EPROTO.
  */
 static int vgpio_check(struct virtio_gpio *vgpio, struct vgpio_slot *slot)
 {
@@ -553,12 +557,13 @@ static int vgpio_check(struct virtio_gpio *vgpio, struct vgpio_slot *slot)
 
 	if (slot->len == slot->resp_len && status == VIRTIO_GPIO_STATUS_OK)
 		return 0;
-	if (slot->len != slot->resp_len || status != VIRTIO_GPIO_STATUS_ERR)
-		dev_warn_ratelimited(&vgpio->vdev->dev,
-				     "line %u: malformed reply (%u of %u bytes, status %u)\n",
-				     le16_to_cpu(slot->req.gpio), slot->len,
-				     slot->resp_len, status);
-	return -EIO;
+	if (slot->len == slot->resp_len && status == VIRTIO_GPIO_STATUS_ERR)
+		return -EIO;
+	dev_warn_ratelimited(&vgpio->vdev->dev,
+			     "line %u: malformed reply (%u of %u bytes, status %u)\n",
+			     le16_to_cpu(slot->req.gpio), slot->len,
+			     slot->resp_len, status);
+	return -EPROTO;
 }
 
 /**
@@ -653,7 +658,7 @@ static int vgpio_ops(struct virtio_gpio *vgpio, struct vgpio_op *ops,
 			if (slots[i] && slots[i]->answered)
 				op->ret = vgpio_check(vgpio, slots[i]);
 			else
-				op->ret = err ?: -EIO;
+				op->ret = err ?: -EPROTO;
 			if (!op->ret)
 				op->rvalue = slots[i]->res.value;
 			vgpio_note(vgpio, op);
@@ -714,7 +719,7 @@ static int vgpio_req_lines(struct virtio_gpio *vgpio, u16 type,
 		if (ops[i].rvalue > 1) {
 			dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: value %u\n",
 					     ops[i].line, ops[i].rvalue);
-			ret = -EIO;
+			ret = -EPROTO;
 			break;
 		}
 		__assign_bit(ops[i].line, bits, ops[i].rvalue);
@@ -769,7 +774,7 @@ static int virtio_gpio_get_direction(struct gpio_chip *gc, unsigned int offset)
 		dev_warn_ratelimited(&vgpio->vdev->dev,
 				     "line %u: unknown direction %u\n",
 				     offset, dir);
-		return -EIO;
+		return -EPROTO;
 	}
 }
 
@@ -807,7 +812,7 @@ static int virtio_gpio_get(struct gpio_chip *gc, unsigned int offset)
 	if (value > 1) {
 		dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: value %u\n",
 				     offset, value);
-		return -EIO;
+		return -EPROTO;
 	}
 	return value;
 }

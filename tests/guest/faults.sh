@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # sim: --lines 16
+# kernels: 6.12 7.2
 # drivers: ours intree
 # timeout: 300
 # A device that breaks the protocol at run time, one fault at a time through
@@ -81,6 +82,7 @@ bounded() {
 errname() {
 	if grep -q 'timed out' "$1"; then echo ETIMEDOUT
 	elif grep -q 'Input/output error' "$1"; then echo EIO
+	elif grep -q 'Protocol error' "$1"; then echo EPROTO
 	elif grep -q 'Invalid argument' "$1"; then echo EINVAL
 	elif grep -q 'No such device' "$1"; then echo ENODEV
 	elif grep -q 'Interrupted' "$1"; then echo EINTR
@@ -168,6 +170,35 @@ rebind() {
 }
 
 hctl level 0 1 >/dev/null
+
+# --- a malformed reply to SET_IRQ_TYPE while the driver learns which trigger
+# types the device takes (its first interrupt request): a broken reply is
+# no refusal, so no type ends up refused for the device.
+t="malformed reply to SET_IRQ_TYPE while types are learnt"
+step "$t"
+hctl fault status,req=irq-type,count=1 >/dev/null
+mon_start /tmp/mon 6 || say "$t: line 6 has no event buffer"
+edge 6
+wait_grep /tmp/mon '^6 rising' 10
+r1=$?
+mon_stop
+hctl fault clear >/dev/null
+# The first type the driver tries there is EDGE_FALLING (gpiomon asked for
+# rising): the type the broken reply answered.
+timeout 60 gpiomon -e falling -n 1 -F '%o %E' -c "$chip" 7 > /tmp/mon 2>&1 &
+MPID=$!
+wait_unmasked 7 >/dev/null
+hctl level 7 1 >/dev/null
+wait_unmasked 7 >/dev/null
+hctl level 7 0 >/dev/null
+wait_dead $MPID 100
+r2=$(grep -c '^7 ' /tmp/mon)
+[ $r1 = 0 ] && [ "$r2" = 1 ]
+report $? "$t: interrupts work, falling edges on another line too" \
+	"first gpiomon $r1, second: $(tr '\n' ' ' < /tmp/mon)"
+mon_stop
+case_out "$t" "$([ $r1 = 0 ] && [ "$r2" = 1 ] && echo "no type refused: falling edges on another line work" ||
+	echo "interrupts fail: $(tr '\n' ' ' < /tmp/mon | cut -c 1-80)")"
 
 # --- a reply later than the driver's bound
 t="delayed reply"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # sim: --lines 8 --loop 0:4 --loop 1:5
+# kernels: 6.12 7.2
 # drivers: ours
 # timeout: 400
 # Random device behaviour: the simulator's fuzzer gives a share of the
