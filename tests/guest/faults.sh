@@ -134,6 +134,16 @@ mon_start() {
 	done
 }
 
+# mon_ready LINE...: the lines' inputs low, gpiomon on them (mon_start,
+# /tmp/mon) ready, reported for case $t
+mon_ready() {
+	for _l in "$@"; do hctl level "$_l" 0 >/dev/null; done
+	mon_start /tmp/mon "$@"
+	_r=$?
+	if [ $# = 1 ]; then _w="line $1"; else _w="lines $1 and $2"; fi
+	report $_r "$t: gpiomon on $_w is ready"
+}
+
 mon_stop() {
 	kill "$MPID" 2>/dev/null
 	_i=0
@@ -280,9 +290,7 @@ esac
 # --- one queue stalled: the request queue
 t="request queue stalled"
 step "$t"
-hctl level 11 0 >/dev/null
-mon_start /tmp/mon 11
-report $? "$t: gpiomon on line 11 is ready"
+mon_ready 11
 hctl stall-queue 0 >/dev/null
 bounded 5 /tmp/o gpioget --numeric -c "$chip" 4
 OUT=$(outcome)
@@ -327,10 +335,7 @@ case_out "$t" "requests complete; the latched edge arrives after"
 # --- an event on another line's buffer
 t="event on another line's buffer"
 step "$t"
-hctl level 11 0 >/dev/null
-hctl level 12 0 >/dev/null
-mon_start /tmp/mon 11 12
-report $? "$t: gpiomon on lines 11 and 12 is ready"
+mon_ready 11 12
 hctl fault wrong-line,line=11,count=1 >/dev/null
 hctl level 11 1 >/dev/null
 wait_grep /tmp/mon rising 10
@@ -466,10 +471,7 @@ case_out "$t" "$((s2 - s0)) storm events in the first seconds, gpiomon read $rea
 # --- the same buffer returned twice
 t="same event buffer twice"
 step "$t"
-hctl level 14 0 >/dev/null
-hctl level 11 0 >/dev/null
-mon_start /tmp/mon 14 11
-report $? "$t: gpiomon on lines 14 and 11 is ready"
+mon_ready 14 11
 hctl fault twice,line=14,count=1 >/dev/null
 hctl level 14 1 >/dev/null
 wait_grep /tmp/mon '^14 rising' 10
