@@ -155,6 +155,8 @@ struct vgpio_evt {
  * @resync: the device's answers contradict its trigger type, under evt_lock
  * @stale: @evt was queued before the trigger type changed, under evt_lock
  * @evt_node: in &virtio_gpio.evt_queue, under evt_lock
+ * @evt_next: next buffer taken back in the same event queue callback
+ * @evt_len: bytes the device wrote in @evt, as it returned the buffer
  * @evt: event buffers, allocated when an interrupt is first requested
  */
 struct vgpio_line {
@@ -176,6 +178,8 @@ struct vgpio_line {
 	bool resync;
 	bool stale;
 	struct list_head evt_node;
+	struct vgpio_line *evt_next;
+	unsigned int evt_len;
 	struct vgpio_evt *evt;
 };
 
@@ -1049,20 +1053,31 @@ static void vgpio_event_one(struct virtio_gpio *vgpio, struct vgpio_line *line,
 	wake_up(&vgpio->evt_wq);
 }
 
+/*
+ * Every returned buffer is taken off the ring before any is handled: a
+ * handler's unmask may queue a line's buffer again, and a head the device
+ * returns twice must then find it free (the virtio core refuses it), not
+ * in use by the new buffer.
+ */
 static void vgpio_event_done(struct virtqueue *vq)
 {
 	struct virtio_gpio *vgpio = vq->vdev->priv;
-	struct vgpio_line *line;
+	struct vgpio_line *line, *done = NULL, **tail = &done;
 	unsigned long flags;
 	unsigned int len;
 
-	for (;;) {
-		spin_lock_irqsave(&vgpio->evq_lock, flags);
-		line = virtqueue_get_buf(vq, &len);
-		spin_unlock_irqrestore(&vgpio->evq_lock, flags);
-		if (!line)
-			break;
-		vgpio_event_one(vgpio, line, len);
+	spin_lock_irqsave(&vgpio->evq_lock, flags);
+	while ((line = virtqueue_get_buf(vq, &len))) {
+		line->evt_len = len;
+		*tail = line;
+		tail = &line->evt_next;
+	}
+	*tail = NULL;
+	spin_unlock_irqrestore(&vgpio->evq_lock, flags);
+
+	while ((line = done)) {
+		done = line->evt_next;
+		vgpio_event_one(vgpio, line, line->evt_len);
 	}
 	/* Buffers of lines unmasked meanwhile, and those the full ring held. */
 	vgpio_evt_flush(vgpio, true);

@@ -120,6 +120,11 @@ step "$t stopping the workers"
 left=
 for p in $pids; do wait_gone "$p" $(((OPMAX + 5) * 10)) || left="$left $p"; done
 tools=$(left_behind)
+# Where a tool is stuck says more than its state letter.
+for p in $(pidof gpioget gpioset gpiomon); do
+	say "$t left behind: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)"
+	sed "s/^/GV-LOG: $t   /" "/proc/$p/stack" 2>/dev/null
+done
 [ -z "$left" ] && [ -z "$tools" ]
 report $? "$t every writer and reader ends within its bound" "workers:$left tools: $tools"
 # shellcheck disable=SC2086

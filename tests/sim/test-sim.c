@@ -1296,6 +1296,12 @@ static void t_ring_event_idx(void)
 	*used_event = 5;
 	vring_push(&VR, 0, 2);
 	CHECK(!vring_should_notify(&VR));
+	/* A buffer returned twice: both elements under one index update. */
+	VR.used_idx = 5;
+	vring_push_n(&VR, 1, 4, 2);
+	CHECK(VR.used->idx == 7);
+	CHECK(VR.used->ring[5].id == 1 && VR.used->ring[6].id == 1);
+	CHECK(VR.used->ring[5].len == 4 && VR.used->ring[6].len == 4);
 }
 
 int main(void)
@@ -1340,7 +1346,7 @@ int main(void)
 	run("vring: indirect descriptors and their errors", t_ring_indirect);
 	run("vring: malformed rings are errors", t_ring_errors);
 	run("vring: wrap-around of the 16-bit indices", t_ring_wrap);
-	run("vring: event idx (used_event, avail_event)", t_ring_event_idx);
+	run("vring: event idx (used_event, avail_event), a head pushed twice", t_ring_event_idx);
 	model_free(&M);
 	printf("1..%d\n", passed + failed);
 	printf("%d passed, %d failed\n", passed, failed);

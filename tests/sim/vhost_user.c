@@ -284,9 +284,7 @@ static void timer_kick(struct sim *s)
 
 static void vq_push_now(struct sim_vq *vq, const struct vq_pend *p)
 {
-	vring_push(&vq->vr, p->head, p->len);
-	if (p->twice)
-		vring_push(&vq->vr, p->head, p->len);
+	vring_push_n(&vq->vr, p->head, p->len, p->twice ? 2 : 1);
 }
 
 static void pend_add(struct sim *s, struct sim_vq *vq, const struct vq_pend *p)

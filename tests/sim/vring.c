@@ -164,16 +164,26 @@ int vring_pop(struct vring *vr, struct vring_chain *ch, const char **err)
 	}
 }
 
-void vring_push(struct vring *vr, uint16_t head, uint32_t len)
+void vring_push_n(struct vring *vr, uint16_t head, uint32_t len,
+		  unsigned int copies)
 {
-	struct vring_used_elem *e = &vr->used->ring[vr->used_idx % vr->num];
+	unsigned int i;
 
-	e->id = head;
-	e->len = len;
-	vr->used_idx++;
-	/* The element must be visible before the index that publishes it. */
+	for (i = 0; i < copies; i++) {
+		struct vring_used_elem *e = &vr->used->ring[vr->used_idx % vr->num];
+
+		e->id = head;
+		e->len = len;
+		vr->used_idx++;
+	}
+	/* The elements must be visible before the index that publishes them. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	*(volatile uint16_t *)&vr->used->idx = vr->used_idx;
+}
+
+void vring_push(struct vring *vr, uint16_t head, uint32_t len)
+{
+	vring_push_n(vr, head, len, 1);
 }
 
 static uint16_t *used_event(struct vring *vr)

@@ -87,6 +87,12 @@ int vring_pop(struct vring *vr, struct vring_chain *ch, const char **err);
 
 /* Put @head on the used ring with @len bytes written. */
 void vring_push(struct vring *vr, uint16_t head, uint32_t len);
+/*
+ * @copies used elements for @head, published by one index update (a device
+ * that returns a buffer twice: the driver sees both at once).
+ */
+void vring_push_n(struct vring *vr, uint16_t head, uint32_t len,
+		  unsigned int copies);
 
 /* After one or more pushes: should the driver be signalled? */
 bool vring_should_notify(struct vring *vr);
