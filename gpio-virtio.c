@@ -224,6 +224,7 @@ struct vgpio_line {
  * @resync_work: brings lines back in step with the device
  * @irq_lock: the irq bus lock; protects the trigger fields of @lines,
  *	@caps_ok and @caps_refused
+ * @bus_owner: the task holding @irq_lock as the irq bus lock, or NULL
  * @caps_ok: trigger types the device accepted, bit per type
  * @caps_refused: trigger types the device refused, bit per type
  * @debugfs: this device's debugfs directory
@@ -264,6 +265,7 @@ struct virtio_gpio {
 	struct irq_work evt_work;
 	struct delayed_work resync_work;
 	struct mutex irq_lock; /* irq bus lock: trigger state, caps */
+	struct task_struct *bus_owner;
 	u16 caps_ok;
 	u16 caps_refused;
 
@@ -861,13 +863,14 @@ static struct vgpio_line *irqd_to_line(struct irq_data *d)
  *	latched edge delivered, if it is due
  * @vgpio: the device
  * @line: the line
+ * @work: run &virtio_gpio.evt_work for it; else the caller flushes
  *
  * The work runs in &virtio_gpio.evt_work: the irq core calls us under its
  * raw spinlock, where the virtqueue (which may allocate) must not be used
  * and no interrupt may be handled.
  */
 static void vgpio_evt_want_locked(struct virtio_gpio *vgpio,
-				  struct vgpio_line *line)
+				  struct vgpio_line *line, bool work)
 {
 	lockdep_assert_held(&vgpio->evt_lock);
 
@@ -875,7 +878,7 @@ static void vgpio_evt_want_locked(struct virtio_gpio *vgpio,
 		return;
 	if (list_empty(&line->evt_node))
 		list_add_tail(&line->evt_node, &vgpio->evt_queue);
-	if (vgpio->evt_live)
+	if (work && vgpio->evt_live)
 		irq_work_queue(&vgpio->evt_work);
 }
 
@@ -895,7 +898,7 @@ static void vgpio_deliver(struct virtio_gpio *vgpio, struct vgpio_line *line)
 			     line - vgpio->lines);
 	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
 	line->masked = false;
-	vgpio_evt_want_locked(vgpio, line);
+	vgpio_evt_want_locked(vgpio, line, true);
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
 }
 
@@ -906,13 +909,15 @@ static void vgpio_deliver(struct virtio_gpio *vgpio, struct vgpio_line *line)
  *
  * Called from &virtio_gpio.evt_work and from the event queue's callback,
  * which deliver, and from the irq bus unlock, which only re-arms.
+ *
+ * Return: true when latched edges were left queued.
  */
-static void vgpio_evt_flush(struct virtio_gpio *vgpio, bool latched)
+static bool vgpio_evt_flush(struct virtio_gpio *vgpio, bool latched)
 {
 	struct scatterlist req_sg, res_sg, *sgs[2] = { &req_sg, &res_sg };
 	struct vgpio_line *line, *tmp;
 	unsigned long flags;
-	bool deliver, kick = false;
+	bool deliver, left, kick = false;
 	LIST_HEAD(later);
 	int ret;
 
@@ -971,7 +976,8 @@ static void vgpio_evt_flush(struct virtio_gpio *vgpio, bool latched)
 		}
 		kick = true;
 	}
-	if (!list_empty(&later)) {
+	left = !list_empty(&later);
+	if (left) {
 		raw_spin_lock(&vgpio->evt_lock);
 		list_for_each_entry_safe_reverse(line, tmp, &later, evt_node)
 			list_move(&line->evt_node, &vgpio->evt_queue);
@@ -982,6 +988,7 @@ static void vgpio_evt_flush(struct virtio_gpio *vgpio, bool latched)
 	spin_unlock_irqrestore(&vgpio->evq_lock, flags);
 	if (kick)
 		virtqueue_notify(vgpio->evt_vq);
+	return left;
 }
 
 static void vgpio_evt_work(struct irq_work *work)
@@ -1016,7 +1023,7 @@ static void vgpio_event_one(struct virtio_gpio *vgpio, struct vgpio_line *line,
 	vgpio->evt_owned--;
 	if (line->stale) {
 		line->stale = false;
-		vgpio_evt_want_locked(vgpio, line);
+		vgpio_evt_want_locked(vgpio, line, true);
 	} else if (len != sizeof(line->evt->res) ||
 		   (status != VIRTIO_GPIO_IRQ_STATUS_VALID &&
 		    status != VIRTIO_GPIO_IRQ_STATUS_INVALID) ||
@@ -1034,7 +1041,7 @@ static void vgpio_event_one(struct virtio_gpio *vgpio, struct vgpio_line *line,
 		} else if (BIT(READ_ONCE(line->type)) & VGPIO_EDGE_TYPES) {
 			line->latched = true;
 		} else {
-			vgpio_evt_want_locked(vgpio, line);
+			vgpio_evt_want_locked(vgpio, line, true);
 		}
 	}
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
@@ -1097,7 +1104,7 @@ static void vgpio_evt_set_enabled(struct virtio_gpio *vgpio, unsigned int hw,
 		/* What comes back of the buffer belongs to the old type. */
 		line->stale = line->queued;
 	}
-	vgpio_evt_want_locked(vgpio, line);
+	vgpio_evt_want_locked(vgpio, line, true);
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
 }
 
@@ -1263,7 +1270,12 @@ static void vgpio_irq_unmask(struct irq_data *d)
 
 	raw_spin_lock_irqsave(&vgpio->evt_lock, flags);
 	line->masked = false;
-	vgpio_evt_want_locked(vgpio, line);
+	/*
+	 * Under the bus lock (the end of a threaded handler, enable_irq())
+	 * its unlock queues the buffer: no irq_work, and no IPI, for it.
+	 */
+	vgpio_evt_want_locked(vgpio, line,
+			      READ_ONCE(vgpio->bus_owner) != current);
 	raw_spin_unlock_irqrestore(&vgpio->evt_lock, flags);
 }
 
@@ -1303,7 +1315,10 @@ static int vgpio_irq_set_type(struct irq_data *d, unsigned int type)
 
 static void vgpio_irq_bus_lock(struct irq_data *d)
 {
-	mutex_lock(&irqd_to_vgpio(d)->irq_lock);
+	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
+
+	mutex_lock(&vgpio->irq_lock);
+	WRITE_ONCE(vgpio->bus_owner, current);
 }
 
 static void vgpio_irq_bus_sync_unlock(struct irq_data *d)
@@ -1311,13 +1326,14 @@ static void vgpio_irq_bus_sync_unlock(struct irq_data *d)
 	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
 
 	vgpio_irq_sync_line(vgpio, irqd_to_hwirq(d));
+	WRITE_ONCE(vgpio->bus_owner, NULL);
 	mutex_unlock(&vgpio->irq_lock);
 	/*
-	 * The end of a threaded handler unmasks under the bus lock: re-arm
-	 * here at once, where the virtqueue may be used, rather than from
-	 * the irq_work the unmask queued (which delivers latched edges).
+	 * Re-arm what was unmasked under the lock here, where the virtqueue
+	 * may be used; a latched edge is delivered from the irq_work.
 	 */
-	vgpio_evt_flush(vgpio, false);
+	if (vgpio_evt_flush(vgpio, false))
+		irq_work_queue(&vgpio->evt_work);
 }
 
 static int vgpio_irq_reqres(struct irq_data *d)
