@@ -1347,6 +1347,16 @@ static int vgpio_irq_reqres(struct irq_data *d)
 
 	lockdep_assert_held(&vgpio->irq_lock);
 
+	/*
+	 * gpiochip_remove() frees the interrupts it finds requested, once;
+	 * one requested after that would be left on a freed descriptor with
+	 * the module pinned. vgpio_quiesce() sets @closing before it takes
+	 * the bus lock that is held here, so every request either is in
+	 * place by then or fails now.
+	 */
+	if (READ_ONCE(vgpio->closing) || READ_ONCE(vgpio->broken))
+		return -ENODEV;
+
 	ret = gpiochip_reqres_irq(&vgpio->gc, hw);
 	if (ret)
 		return ret;
@@ -1508,8 +1518,12 @@ static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 	spin_unlock_irqrestore(&vgpio->req_lock, flags);
 
 	ops = kvcalloc(vgpio->ngpio, sizeof(*ops), GFP_KERNEL);
-	if (!ops)
+	if (!ops) {
+		/* Interrupt requests under way end before the removal goes on. */
+		mutex_lock(&vgpio->irq_lock);
+		mutex_unlock(&vgpio->irq_lock);
 		return;
+	}
 	if (vgpio->has_irq) {
 		mutex_lock(&vgpio->irq_lock);
 		for (i = 0; i < vgpio->ngpio; i++) {
