@@ -192,11 +192,92 @@ make_dtb() {
 		{ echo "dtc: $(head -n 3 "$d/dtc.log")" >&2; return 1; }
 }
 
+# sim_supervise LOG MAX SIM-ARGS...: the simulator, started again on the
+# same sockets each time it exits with status 3 (its "crash" control
+# command, --crash-after), at most MAX times, each restart noted in LOG (the
+# simulator's log, appended to). Any other exit, or a crash past MAX,
+# ends it with the simulator's status, so that a simulator that dies for
+# another reason is still a death. SIGTERM is passed on to the simulator.
+# Run in the background; the simulator replaces a stale socket file itself.
+sim_supervise() {
+	local log=$1 max=$2 rc r=0 child=
+	shift 2
+	trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 143' TERM
+	while :; do
+		"$SIM" "$@" >> "$log" 2>&1 &
+		child=$!
+		wait "$child"
+		rc=$?
+		child=
+		if [ "$rc" != 3 ] || [ "$r" -ge "$max" ]; then
+			[ "$rc" = 3 ] &&
+				echo "harness: the simulator crashed (status 3) after $max restarts: not restarted" >> "$log"
+			return "$rc"
+		fi
+		r=$((r + 1))
+		echo "harness: the simulator crashed (status 3): restart $r of $max on the same sockets" >> "$log"
+	done
+}
+
+# qmp_plug SOCKET CHARDEV DEVICE-JSON: on a QEMU started stopped (-S) with a
+# QMP server on SOCKET, wait until chardev CHARDEV is connected, add the
+# device (device_add with the arguments of DEVICE-JSON) and start the
+# machine. A vhost-user device must talk to its back end when it is
+# realized, but a socket chardev with reconnect-ms connects only after QEMU
+# has started (asynchronously), so the device of a restart suite is plugged
+# here, into a PCIe root port, before the guest runs. Non-zero, with the
+# reason on stderr, when it cannot (30 s at most).
+qmp_plug() {
+	timeout 30 python3 - "$@" <<'PY'
+import json, os, socket, sys, time
+path, chardev, dev = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+end = time.time() + 25
+while not os.path.exists(path):
+    if time.time() > end:
+        sys.exit("no QMP socket " + path)
+    time.sleep(0.05)
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+f = s.makefile("rw")
+f.readline()
+
+def cmd(name, args=None):
+    f.write(json.dumps({"execute": name, **({"arguments": args} if args else {})}) + "\n")
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "event" in r:
+            continue
+        if "error" in r:
+            sys.exit(f"{name}: {r['error'].get('desc')}")
+        return r["return"]
+
+cmd("qmp_capabilities")
+while True:
+    c = [x for x in cmd("query-chardev") if x["label"] == chardev]
+    if c and not c[0]["filename"].startswith("disconnected"):
+        break
+    if time.time() > end:
+        sys.exit(f"chardev {chardev} did not connect: {c}")
+    time.sleep(0.05)
+cmd("device_add", dev)
+cmd("cont")
+PY
+}
+
 # run_boot KERNEL DRIVER SUITE: one guest boot with the suite's simulator(s)
 # (TRANSPORT=pci: the PCI transport on arm64, see guest_machine). A suite
 # with a "# devicetree: FILE" header (FILE under tests/data) boots with a
 # device tree made by make_dtb (arm64 virtio-MMIO only); the guest gets
-# the transports' node paths as gv.dtnodes=PATH[,PATH].
+# the transports' node paths as gv.dtnodes=PATH[,PATH]. A suite with
+# "# restart: yes" has device 0's simulator under sim_supervise (restarted
+# after a crash, up to SIM_RESTARTS times, default 5), and QEMU reconnects
+# the control chardev to the new simulator (reconnect-ms=RECONNECT_MS,
+# default 200). The vhost-user chardev is not reconnected: QEMU 10's
+# vhost-user-gpio aborts when its back end comes back (vub_connect starts
+# the vhost device that vub_disconnect cleaned up: "vhost_dev_start:
+# Assertion `hdev->vhost_ops' failed"). VHOST_RECONNECT=1 reconnects it
+# too, to try a QEMU that can (the device is then plugged by qmp_plug).
 run_boot() {
 	local k=$1 drv=$2 suite=$3 file=$top/tests/guest/$3.sh label
 	guest_machine
@@ -217,6 +298,16 @@ run_boot() {
 	limit=$((limit * slow))
 	simargs=${simargs//@DATA@/$top/tests/data}
 	dtsrc=$(suite_meta "$file" devicetree)
+	# reconn: the reconnect option of device 0's control chardev; vreconn:
+	# of its vhost-user chardev too (VHOST_RECONNECT=1)
+	local restart reconn="" vreconn=""
+	restart=$(suite_meta "$file" restart)
+	[ "$restart" = yes ] && reconn=,reconnect-ms=${RECONNECT_MS:-200}
+	[ -n "$reconn" ] && [ "${VHOST_RECONNECT:-0}" = 1 ] && vreconn=$reconn
+	if [ -n "$vreconn" ] && [ "$G_DEV" != vhost-user-gpio-pci ]; then
+		tap notok "$tag restart suite" "VHOST_RECONNECT=1 plugs the device into a PCIe root port: it needs an x86_64 guest"
+		return
+	fi
 
 	rm -rf "$w" && mkdir -p "$w"
 	local -a qargs=() spids=() kargs=()
@@ -249,14 +340,28 @@ run_boot() {
 			simargs=$(suite_meta "$file" "sim$i")
 			simargs=${simargs//@DATA@/$top/tests/data}
 		fi
-		# shellcheck disable=SC2086
-		"$SIM" --socket "$w/vgpio$i.sock" --ctl "$w/ctl$i.sock" --once $simargs \
-			> "$w/sim$i.log" 2>&1 &
+		if [ "$i" = 0 ] && [ -n "$reconn" ]; then
+			: > "$w/sim$i.log"
+			# shellcheck disable=SC2086
+			sim_supervise "$w/sim$i.log" "${SIM_RESTARTS:-5}" \
+				--socket "$w/vgpio$i.sock" --ctl "$w/ctl$i.sock" --once $simargs &
+		else
+			# shellcheck disable=SC2086
+			"$SIM" --socket "$w/vgpio$i.sock" --ctl "$w/ctl$i.sock" --once $simargs \
+				> "$w/sim$i.log" 2>&1 &
+		fi
 		spids+=($!)
 	done
 	for i in $(plug_order "$ndev"); do
-		qargs+=(-chardev "socket,id=vgpio$i,path=$w/vgpio$i.sock"
-			-device "$G_DEV,chardev=vgpio$i,id=gv$i")
+		if [ "$i" = 0 ] && [ -n "$vreconn" ]; then
+			# Plugged by qmp_plug once the chardev is connected.
+			qargs+=(-chardev "socket,id=vgpio$i,path=$w/vgpio$i.sock$vreconn"
+				-device "pcie-root-port,id=gvport0,chassis=1"
+				-qmp "unix:$w/qmp.sock,server=on,wait=off" -S)
+		else
+			qargs+=(-chardev "socket,id=vgpio$i,path=$w/vgpio$i.sock"
+				-device "$G_DEV,chardev=vgpio$i,id=gv$i")
+		fi
 	done
 	for ((i = 0; i < ndev; i++)); do
 		local t=0
@@ -276,11 +381,17 @@ run_boot() {
 		-object memory-backend-memfd,id=mem,size=512M,share=on \
 		"${G_MACH[@]}" \
 		-chardev "file,id=con,path=$w/console.log" -serial chardev:con \
-		-chardev "socket,id=ctl,path=$w/ctl0.sock" -serial chardev:ctl \
+		-chardev "socket,id=ctl,path=$w/ctl0.sock$reconn" -serial chardev:ctl \
 		"${qargs[@]}" "${kargs[@]}" -append "$append" \
 		> "$w/qemu.log" 2>&1 &
 	local qpid=$! why= gv_lines=0 cur killed_at= t0=$SECONDS last=$SECONDS
 	local traffic= tnow polled=$SECONDS
+	if [ -n "$vreconn" ] &&
+		! qmp_plug "$w/qmp.sock" vgpio0 \
+			"{\"driver\": \"$G_DEV\", \"chardev\": \"vgpio0\", \"id\": \"gv0\", \"bus\": \"gvport0\"}" \
+			> "$w/qmp.log" 2>&1; then
+		why="device 0 could not be plugged: $(tail -n 1 "$w/qmp.log")"
+	fi
 	# Bounds from progress: the boot fails when the guest has neither
 	# printed a GV line (a step, a result, a log line) nor moved any
 	# device traffic (the simulators' request, event and kick counters) for
