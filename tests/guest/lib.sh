@@ -160,6 +160,22 @@ hctl() {
 	return $rc
 }
 
+# wait_sim [SECS]: wait until the simulator answers on the control port,
+# at most SECS seconds (default 60): after a restart (suites with
+# "# restart: yes", whose simulator the host starts again after a crash)
+# QEMU reconnects the port when the new simulator listens, and what the
+# guest writes before that is lost. Each try waits 1 s for the reply.
+wait_sim() {
+	_ws_end=$(($(date +%s) + ${1:-60}))
+	while :; do
+		[ "$(HCTL_TIMEOUT=1 hctl ping 2>/dev/null)" = pong ] && return 0
+		[ "$(date +%s)" -lt "$_ws_end" ] || break
+		sleep 0.2
+	done
+	echo "the simulator did not answer within ${1:-60} s" >&2
+	return 1
+}
+
 # field NAME REPLY: the value of NAME=VALUE in a simulator reply
 field() {
 	for kv in $2; do
