@@ -32,6 +32,10 @@
 #   ARM64_SUITES="basic dt dt-names ..."   the suites our driver runs on
 #                             an arm64 kernel ("all" runs every suite)
 #   An explicit SUITES runs on every kernel regardless of these lists.
+#   VHOST_RECONNECT=1         suites with "# restart: yes" also reconnect
+#                             the device's vhost-user chardev to the
+#                             restarted simulator (QEMU 10 aborts there;
+#                             see tests/lib-boot.sh)
 #   TIMEOUT_SCALE=1           multiply every boot's time limit
 #   JOBS=$(nproc)             guests booted at once
 #   PACKAGING=1               0 skips the packaging tests (they use the
@@ -55,7 +59,7 @@ PEER_KERNELS=${PEER_KERNELS:-6.12 6.12-arm64}
 # suites that reach the driver's own code paths (requests and batches,
 # events, teardown and state, timeouts, broken and hostile devices) or the
 # platform's (virtio-MMIO, the device tree); the rest run on 6.1 and 6.12.
-DEBUG_SUITES=${DEBUG_SUITES:-basic batch edges irq-masked lifecycle state timeout hostile faults fuzz stress}
+DEBUG_SUITES=${DEBUG_SUITES:-basic batch edges irq-masked lifecycle state timeout hostile faults fuzz stress restart}
 ARM64_SUITES=${ARM64_SUITES:-basic dt dt-names irq-masked lifecycle state}
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 QEMU=${QEMU:-qemu-system-x86_64}
