@@ -26,11 +26,13 @@
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/property.h>
 #include <linux/scatterlist.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -49,6 +51,11 @@ static unsigned int timeout_ms = 1000;
 module_param(timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms,
 		 "Longest wait for a reply or for ring space in ms (0: no limit)");
+
+static unsigned int poll_us;
+module_param(poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us,
+		 "Spin up to this many us for a reply before sleeping (0: never)");
 
 /* A names block larger than this costs the names, not the chip. */
 #define VGPIO_NAMES_MAX			SZ_1M
@@ -367,14 +374,14 @@ static void vgpio_slots_put(struct virtio_gpio *vgpio, struct vgpio_slot **slots
 	spin_unlock_irqrestore(&vgpio->req_lock, flags);
 }
 
-static void vgpio_request_done(struct virtqueue *vq)
+/* Take the replies off the request ring; their waiters wake. */
+static void vgpio_reap_locked(struct virtio_gpio *vgpio, struct virtqueue *vq)
 {
-	struct virtio_gpio *vgpio = vq->vdev->priv;
 	struct vgpio_slot *slot;
-	unsigned long flags;
 	unsigned int len;
 
-	spin_lock_irqsave(&vgpio->req_lock, flags);
+	lockdep_assert_held(&vgpio->req_lock);
+
 	while ((slot = virtqueue_get_buf(vq, &len))) {
 		vgpio->space_gen++;
 		slot->queued = false;
@@ -391,7 +398,41 @@ static void vgpio_request_done(struct virtqueue *vq)
 	}
 	if (vgpio->space_waiters)
 		wake_up(&vgpio->space_wq);
+}
+
+static void vgpio_request_done(struct virtqueue *vq)
+{
+	struct virtio_gpio *vgpio = vq->vdev->priv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vgpio->req_lock, flags);
+	vgpio_reap_locked(vgpio, vq);
 	spin_unlock_irqrestore(&vgpio->req_lock, flags);
+}
+
+/*
+ * With poll_us, spin that long for @b's replies before sleeping: a device
+ * that answers within microseconds then costs no interrupt wake-up. The
+ * ring is looked at only while the queues exist (vgpio_stop() sets
+ * @broken before it deletes them).
+ */
+static void vgpio_poll(struct virtio_gpio *vgpio, struct vgpio_batch *b)
+{
+	unsigned int us = READ_ONCE(poll_us);
+	unsigned long flags;
+	ktime_t end;
+
+	if (!us)
+		return;
+	end = ktime_add_us(ktime_get(), us);
+	while (!completion_done(&b->done) && ktime_before(ktime_get(), end) &&
+	       !need_resched()) {
+		spin_lock_irqsave(&vgpio->req_lock, flags);
+		if (!vgpio->broken)
+			vgpio_reap_locked(vgpio, vgpio->req_vq);
+		spin_unlock_irqrestore(&vgpio->req_lock, flags);
+		cpu_relax();
+	}
 }
 
 /**
@@ -527,6 +568,7 @@ static int vgpio_transfer(struct virtio_gpio *vgpio, struct vgpio_slot **slots,
 	 */
 	if (!wait)
 		return ret;
+	vgpio_poll(vgpio, &b);
 	left = wait_for_completion_killable(&b.done);
 
 	spin_lock_irqsave(&vgpio->req_lock, flags);

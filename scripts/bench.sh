@@ -17,6 +17,8 @@
 #                       kernel's source); e.g. an older build of ours
 #   OURS_LABEL, PEER_LABEL   their names in the table (default ours, in-tree)
 #   PASSES=2            1: peer then ours only
+#   OURS_PARAMS, PEER_PARAMS   module parameters for insmod, comma-separated
+#                       (e.g. OURS_PARAMS=poll_us=20)
 #   N=2000 NMULTI=500 WARM=100   single-line / 32-64-line operations, warm-up
 #   LAT_N=1000 LAT_US=10000      interrupt latency: edges and their spacing
 #   RATE_S=5 RATE_START=100 RATE_MAX=50000 RATE_REFINE=3   lossless-rate search
@@ -47,7 +49,7 @@ for m in $METRICS; do
 	[[ " $ALL_METRICS " == *" $m "* ]] || die "unknown metric group '$m' (known: $ALL_METRICS)"
 done
 full=0
-[ -z "${OURS_KO:-}${PEER_KO:-}" ] && [ "$(echo $METRICS)" = "$ALL_METRICS" ] &&
+[ -z "${OURS_KO:-}${PEER_KO:-}${OURS_PARAMS:-}${PEER_PARAMS:-}" ] && [ "$(echo $METRICS)" = "$ALL_METRICS" ] &&
 	[ "${PASSES:-2}" = 2 ] && full=1
 if [ -z "${OUT:-}" ]; then
 	if [ $full = 1 ]; then OUT=$top/results/bench.json; else OUT=$CACHE/bench/last.json; fi
@@ -137,7 +139,8 @@ follow() {
 settings="gv.bench_metrics=$(echo $METRICS | tr ' ' ,)"
 for v in N:n NMULTI:nmulti WARM:warm LAT_N:lat_n LAT_US:lat_us RATE_S:rate_s \
 	RATE_START:rate_start RATE_MAX:rate_max RATE_REFINE:rate_refine \
-	PROBE_N:probe_n PROBE_BIG_N:probe_big_n PASSES:passes; do
+	PROBE_N:probe_n PROBE_BIG_N:probe_big_n PASSES:passes \
+	OURS_PARAMS:ours_params PEER_PARAMS:peer_params; do
 	var=${v%%:*}
 	[ -n "${!var:-}" ] && settings="$settings gv.bench_${v#*:}=${!var}"
 done

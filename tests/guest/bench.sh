@@ -24,7 +24,8 @@
 #   gv.bench_warm, gv.bench_lat_n, gv.bench_lat_us, gv.bench_rate_s,
 #   gv.bench_rate_start, gv.bench_rate_max, gv.bench_rate_refine,
 #   gv.bench_probe_n (binds of the 1024-line device), gv.bench_probe_big_n,
-#   gv.bench_passes (1 or 2)
+#   gv.bench_passes (1 or 2), gv.bench_ours_params and gv.bench_peer_params
+#   (module parameters, comma-separated: poll_us=20,timeout_ms=500)
 . /tests/lib.sh
 
 B_metrics="single multi noindirect latency rate probe"
@@ -61,7 +62,8 @@ uname -r | sed 's/^/GV-BENCH-KERNEL: /'
 load() {
 	_before=$(ls $VBUS/drivers)
 	_mods=$(cut -d' ' -f1 /proc/modules)
-	insmod "/modules/bench-$1.ko" || return 1
+	# shellcheck disable=SC2046
+	insmod "/modules/bench-$1.ko" $(eval echo "\${B_${1}_params:-}") || return 1
 	MOD=
 	for m in $(cut -d' ' -f1 /proc/modules); do
 		echo "$_mods" | grep -qx "$m" || MOD=$m

@@ -72,5 +72,32 @@ report $? "the request in flight at unbind fails at once (${ms} ms) instead of h
 hctl hang 7 0 >/dev/null
 echo "$dev" > /sys/bus/virtio/drivers/gpio-virtio/bind
 wait_chip
+echo 400 > $P
+
+# poll_us: the waiter spins for the reply first, then sleeps to the bound.
+PP=/sys/module/gpio_virtio/parameters/poll_us
+chip=$(gv_chip)
+echo 200 > $PP
+hctl level 3 1 >/dev/null
+expect_eq "with poll_us=200: a line reads the device's level" 1 "$(g_get "$chip" 3)"
+hctl level 3 0 >/dev/null
+expect_eq "with poll_us=200: and its new level" 0 "$(g_get "$chip" 3)"
+hctl hang 3 1 >/dev/null
+t0=$(cut -d' ' -f1 /proc/uptime)
+g_get "$chip" 3 > /tmp/out 2>&1
+rc=$?
+t1=$(cut -d' ' -f1 /proc/uptime)
+ms=$(echo "$t0 $t1" | awk '{ printf "%d", ($2 - $1) * 1000 }')
+[ $rc != 0 ] && [ "$ms" -lt 5000 ] && grep -qi 'timed out' /tmp/out
+report $? "with poll_us=200: an unanswered request still times out (${ms} ms)" "$(cat /tmp/out)"
+hctl hang 3 0 >/dev/null
+hctl level 3 1 >/dev/null
+i=0
+while [ "$(g_get "$chip" 3 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_eq "with poll_us=200: the line works after the late reply" 1 "$(g_get "$chip" 3)"
+echo 0 > $PP
 check "unload the driver" gv_unload
 finish
