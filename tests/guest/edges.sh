@@ -93,17 +93,6 @@ tool_count() {
 	n=$(grep -c '^2 ' /tmp/ev)
 }
 
-# wait_dead PID TENTHS: wait until process PID has exited
-wait_dead() {
-	_i=0
-	while kill -0 "$1" 2>/dev/null; do
-		[ "$_i" -ge "$2" ] && return 1
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	wait "$1" 2>/dev/null
-	return 0
-}
 
 for gen in 1 2; do
 	use_gen $gen

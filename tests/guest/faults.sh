@@ -29,77 +29,6 @@ dev=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$chip")")")
 BOUND_MS=$((TMO + 2500))
 [ "${GV_debug:-0}" = 1 ] && BOUND_MS=$((TMO + 6000))
 
-now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
-
-# alive PID: the process exists and has not exited (a zombie has)
-alive() {
-	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$_st" ] && [ "$_st" != Z ]
-}
-
-# pstate PID: the process's state letter (D: uninterruptible sleep)
-pstate() {
-	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1
-}
-
-# bounded SECS OUT CMD...: run CMD (a program, not a shell function, so
-# that $! is the program itself) in the background, output to OUT, and wait
-# at most SECS seconds for it; then SIGKILL, and 2 s more. Sets RC (its exit
-# status, or "hang" when it is still there: STATE is its state then), MS
-# (how long it ran, or waited) and BPID.
-bounded() {
-	_s=$1 _o=$2
-	shift 2
-	_t0=$(now_ms)
-	"$@" > "$_o" 2>&1 &
-	BPID=$!
-	_i=0
-	while alive $BPID && [ $_i -lt $((_s * 20)) ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	MS=$(($(now_ms) - _t0))
-	STATE=
-	if alive $BPID; then
-		kill -9 $BPID 2>/dev/null
-		_i=0
-		while alive $BPID && [ $_i -lt 40 ]; do
-			sleep 0.05
-			_i=$((_i + 1))
-		done
-	fi
-	if alive $BPID; then
-		RC=hang
-		STATE=$(pstate $BPID)
-		say "pid $BPID ($*) did not end after ${_s} s and SIGKILL: state $STATE"
-	else
-		wait $BPID
-		RC=$?
-	fi
-}
-
-# errname FILE: the error a libgpiod tool reported, as an errno name
-errname() {
-	if grep -q 'timed out' "$1"; then echo ETIMEDOUT
-	elif grep -q 'Input/output error' "$1"; then echo EIO
-	elif grep -q 'Protocol error' "$1"; then echo EPROTO
-	elif grep -q 'Invalid argument' "$1"; then echo EINVAL
-	elif grep -q 'No such device' "$1"; then echo ENODEV
-	elif grep -q 'Interrupted' "$1"; then echo EINTR
-	else echo "error '$(head -n 1 "$1")'"
-	fi
-}
-
-# outcome: what the last bounded request gave, in words
-outcome() {
-	if [ "$RC" = hang ]; then echo "hang (D state after SIGKILL)"
-	elif [ "$RC" = 0 ]; then echo "succeeds, value $(cat /tmp/o) (${MS} ms)"
-	else echo "$(errname /tmp/o) in ${MS} ms"
-	fi
-}
-
-case_out() { say "CASE $1: $2"; }
-
 # get_ok LINE WANT: one bounded gpioget of LINE reads WANT
 get_ok() {
 	bounded 10 /tmp/og gpioget --numeric -c "$chip" "$1"
@@ -153,22 +82,6 @@ mon_stop() {
 	done
 	alive "$MPID" && say "gpiomon $MPID did not end: state $(pstate "$MPID")"
 	wait "$MPID" 2>/dev/null
-}
-
-# edge LINE: a rising edge on LINE's input (low first)
-edge() {
-	hctl level "$1" 0 >/dev/null
-	hctl level "$1" 1 >/dev/null
-}
-
-# wait_grep FILE PATTERN SECS: FILE gets a line matching PATTERN
-wait_grep() {
-	_i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		[ $_i -ge $(($3 * 20)) ] && return 1
-		sleep 0.05
-		_i=$((_i + 1))
-	done
 }
 
 # rebind: unbind and bind the device; the chip is back

@@ -75,12 +75,6 @@ worker() {
 	done
 }
 
-# alive PID: the process exists and has not exited
-alive() {
-	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$_st" ] && [ "$_st" != Z ]
-}
-
 # Checks of the chip as a whole.
 # lines_right WHAT: every input reads what the host sets, every output is
 # driven as set
@@ -163,7 +157,7 @@ for p in $mons; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	alive "$p" && mleft="$mleft $p:$(sed 's/.*) //' "/proc/$p/stat" | cut -c1)"
+	alive "$p" && mleft="$mleft $p:$(pstate "$p")"
 done
 freport "$([ -z "$mleft" ] && echo 0 || echo 1)" "the readers of the whole run end at SIGTERM" "left:$mleft"
 say "the readers got $(cat /tmp/fz.ev.4 /tmp/fz.ev.5 | grep -c -E 'rising|falling') events"
@@ -179,7 +173,7 @@ done
 left=
 for p in $pids; do alive "$p" && left="$left $p"; done
 stuck=$(for p in $(pidof gpioget gpioset gpiomon); do
-	echo "$p:$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -c1)"; done | tr '\n' ' ')
+	echo "$p:$(pstate "$p")"; done | tr '\n' ' ')
 freport "$([ -z "$left" ] && [ -z "$stuck" ] && echo 0 || echo 1)" \
 	"every worker ends within ${OPMAX} s of the stop" "workers left:$left; tools left: $stuck"
 # shellcheck disable=SC2086

@@ -88,17 +88,6 @@ i_mon() {
 	fi
 }
 
-# wait_dead PID [TENTHS]: wait until process PID has exited; non-zero if not
-wait_dead() {
-	_i=0
-	while kill -0 "$1" 2>/dev/null; do
-		[ "$_i" -ge "${2:-50}" ] && return 1
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 0
-}
-
 # stop_mon: end every gpiomon still running (a gpiomon in a pipeline outlives
 # the timeout or shell that started it) and wait until its lines are free
 stop_mon() {

@@ -184,6 +184,124 @@ field() {
 	return 1
 }
 
+# --- processes
+
+# now_ms: the guest's uptime in ms
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
+# pstate PID: the process's state letter (D: uninterruptible sleep); empty
+# when it is gone
+pstate() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1; }
+
+# alive PID: the process exists and has not exited (a zombie has)
+alive() {
+	_st=$(pstate "$1")
+	[ -n "$_st" ] && [ "$_st" != Z ]
+}
+
+# wait_dead PID [TENTHS]: wait until PID has exited (at most TENTHS tenths
+# of a second, 50 by default) and reap it if it is a child, its exit status
+# in WAIT_RC; non-zero if it is still there
+wait_dead() {
+	_i=0
+	while alive "$1"; do
+		[ "$_i" -ge "${2:-50}" ] && return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	wait "$1" 2>/dev/null
+	WAIT_RC=$?
+	return 0
+}
+
+# edge LINE: a rising edge on LINE's input at the device (low first)
+edge() {
+	hctl level "$1" 0 >/dev/null
+	hctl level "$1" 1 >/dev/null
+}
+
+# bg_start OUT CMD...: run CMD (a program, not a shell function, so that
+# $! is the program itself) in the background, output to OUT; BG_PID
+bg_start() {
+	_o=$1
+	shift
+	BG_T0=$(now_ms)
+	"$@" > "$_o" 2>&1 &
+	BG_PID=$!
+}
+
+# bg_wait SECS: wait at most SECS seconds for BG_PID, then SIGKILL it and
+# wait 2 s more. Sets RC (its exit status, or "hang" when it is still
+# there: STATE is its state then) and MS (how long it ran since bg_start).
+bg_wait() {
+	_i=0
+	while alive "$BG_PID" && [ $_i -lt $(($1 * 20)) ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	MS=$(($(now_ms) - BG_T0))
+	STATE=
+	if alive "$BG_PID"; then
+		kill -9 "$BG_PID" 2>/dev/null
+		_i=0
+		while alive "$BG_PID" && [ $_i -lt 40 ]; do
+			sleep 0.05
+			_i=$((_i + 1))
+		done
+	fi
+	if alive "$BG_PID"; then
+		RC=hang
+		STATE=$(pstate "$BG_PID")
+		say "pid $BG_PID did not end after ${1} s and SIGKILL: state $STATE"
+	else
+		wait "$BG_PID"
+		RC=$?
+	fi
+}
+
+# bounded SECS OUT CMD...: bg_start and bg_wait; BPID is the program's pid
+bounded() {
+	_s=$1
+	shift
+	bg_start "$@"
+	BPID=$BG_PID
+	bg_wait "$_s"
+}
+
+# errname FILE: the error a libgpiod tool reported, as an errno name
+errname() {
+	if grep -q 'timed out' "$1"; then echo ETIMEDOUT
+	elif grep -q 'Input/output error' "$1"; then echo EIO
+	elif grep -q 'Protocol error' "$1"; then echo EPROTO
+	elif grep -q 'Invalid argument' "$1"; then echo EINVAL
+	elif grep -q 'No such device' "$1"; then echo ENODEV
+	elif grep -q 'Interrupted' "$1"; then echo EINTR
+	else echo "error '$(head -n 1 "$1")'"
+	fi
+}
+
+# outcome [FILE]: what the last bounded program gave (its output in FILE,
+# /tmp/o by default), in words
+outcome() {
+	if [ "$RC" = hang ]; then echo "hang (D state after SIGKILL)"
+	elif [ "$RC" = 0 ]; then echo "succeeds, value $(cat "${1:-/tmp/o}") (${MS} ms)"
+	else echo "$(errname "${1:-/tmp/o}") in ${MS} ms"
+	fi
+}
+
+# case_out NAME OUTCOME: a line of the fault table in the documentation
+case_out() { say "CASE $1: $2"; }
+
+# wait_grep FILE PATTERN SECS: FILE gets a line matching PATTERN
+wait_grep() {
+	_i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		[ $_i -ge $(($3 * 20)) ] && return 1
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
+
 # --- the driver under test
 gv_module() {
 	case "$GV_driver" in

@@ -44,91 +44,19 @@ SIM_BACK=60
 # (120 s) about the first.
 WAITS=15
 
-now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
-
-# alive PID: the process exists and has not exited (a zombie has)
-alive() {
-	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$_st" ] && [ "$_st" != Z ]
+# wait_bg SECS: bg_wait; once a consumer has hung (the peer), the device is
+# known dead and the later bounds are shorter
+wait_bg() {
+	bg_wait "$1"
+	[ "$RC" = hang ] && WAITS=6
+	return 0
 }
 
-pstate() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1; }
-
-# bg_start OUT CMD...: CMD (a program, so that $! is the program itself)
-# in the background, output to OUT; BG_PID, BG_T0 (ms)
-bg_start() {
-	_o=$1
-	shift
-	BG_T0=$(now_ms)
-	"$@" > "$_o" 2>&1 &
-	BG_PID=$!
-}
-
-# bg_wait SECS: wait at most SECS seconds for BG_PID, then SIGKILL and 2 s
-# more. RC: its exit status, or "hang" when it is still there (STATE: its
-# state then); MS: how long it ran since bg_start
-bg_wait() {
-	_i=0
-	while alive "$BG_PID" && [ $_i -lt $(($1 * 20)) ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	MS=$(($(now_ms) - BG_T0))
-	STATE=
-	if alive "$BG_PID"; then
-		kill -9 "$BG_PID" 2>/dev/null
-		_i=0
-		while alive "$BG_PID" && [ $_i -lt 40 ]; do
-			sleep 0.05
-			_i=$((_i + 1))
-		done
-	fi
-	if alive "$BG_PID"; then
-		RC=hang
-		WAITS=6
-		STATE=$(pstate "$BG_PID")
-		say "pid $BG_PID did not end after ${1} s and SIGKILL: state $STATE"
-	else
-		wait "$BG_PID"
-		RC=$?
-	fi
-}
-
-# errname FILE: the error a libgpiod tool reported, as an errno name
-errname() {
-	if grep -q 'timed out' "$1"; then echo ETIMEDOUT
-	elif grep -q 'Input/output error' "$1"; then echo EIO
-	elif grep -q 'Protocol error' "$1"; then echo EPROTO
-	elif grep -q 'No such device' "$1"; then echo ENODEV
-	else echo "error '$(head -n 1 "$1")'"
-	fi
-}
-
-# outcome FILE: what the last bg_wait gave, in words
-outcome() {
-	if [ "$RC" = hang ]; then echo "hang (D state after SIGKILL)"
-	elif [ "$RC" = 0 ]; then echo "succeeds, value $(cat "$1") (${MS} ms)"
-	else echo "$(errname "$1") in ${MS} ms"
-	fi
-}
-
-case_out() { say "CASE $1: $2"; }
-
-# ended: how the last process killed and waited for with bg_wait went
+# ended: how the last process killed and waited for with wait_bg went
 ended() {
 	if [ "$RC" = hang ]; then echo "hang (state $STATE after SIGKILL)"
 	else echo "ends in ${MS} ms"
 	fi
-}
-
-# wait_grep FILE PATTERN SECS: FILE gets a line matching PATTERN
-wait_grep() {
-	_i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		[ $_i -ge $(($3 * 20)) ] && return 1
-		sleep 0.05
-		_i=$((_i + 1))
-	done
 }
 
 # wait_count FILE PATTERN N SECS: FILE has N lines matching PATTERN
@@ -141,16 +69,10 @@ wait_count() {
 	done
 }
 
-# edge LINE: a rising edge on LINE's input (low first)
-edge() {
-	hctl level "$1" 0 >/dev/null
-	hctl level "$1" 1 >/dev/null
-}
-
 # set_ok LINE V: one bounded gpioset of LINE to V reaches the device
 set_ok() {
 	bg_start /tmp/os gpioset -t 0 -c "$chip" "$1=$2"
-	bg_wait 10
+	wait_bg 10
 	[ "$RC" = 0 ] && wait_out "$1" "$2"
 }
 
@@ -254,7 +176,7 @@ after=$(field requests "$(hctl stats)")
 [ "$r" = 0 ] && [ -n "$after" ] && [ "$after" -lt "$before" ]
 report $? "$t: the new simulator is a fresh one (its request count started again)" "$before -> $after"
 BG_PID=$IPID
-bg_wait "$WAITS"
+wait_bg "$WAITS"
 OUT=$(outcome /tmp/o)
 hung=$RC
 xfail_peer "no timeout: the caller waits for a reply that never comes"
@@ -267,7 +189,7 @@ t="requests after the crash"
 step "$t"
 hctl level 5 1 >/dev/null
 bg_start /tmp/o gpioget --numeric -c "$chip" 5
-bg_wait "$WAITS"
+wait_bg "$WAITS"
 OUT=$(outcome /tmp/o)
 [ "$RC" = hang ] && hung=hang
 seen=$(field requests "$(hctl stats)")
@@ -319,12 +241,12 @@ fi
 evs=$(($(grep -c '^4 rising' /tmp/mon) - n))
 BG_PID=$MPID BG_T0=$(now_ms)
 kill "$MPID" 2>/dev/null
-bg_wait "$WAITS"
+wait_bg "$WAITS"
 m1=$(ended)
 [ "$RC" = hang ] && hung=hang
 BG_PID=$HPID BG_T0=$(now_ms)
 kill "$HPID" 2>/dev/null
-bg_wait "$WAITS"
+wait_bg "$WAITS"
 m2=$(ended)
 [ "$RC" = hang ] && hung=hang
 say "$t: gpiomon got $evs event(s) after the crash; killed: $m1; gpioset killed: $m2"
@@ -345,7 +267,7 @@ if [ "$hung" = hang ]; then
 	say "the $GV_driver driver is left loaded: a caller is in D state"
 else
 	bg_start /tmp/o rmmod "$(gv_modname)"
-	bg_wait 30
+	wait_bg 30
 	OUT=$(outcome /tmp/o)
 	[ "$RC" = 0 ]
 	report $? "$t: the driver unloads within 30 s" "$OUT"

@@ -33,28 +33,10 @@ drvdir=$(readlink -f /sys/bus/virtio/devices/*/driver | head -n 1)
 chip=$(gv_chip)
 dev=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$chip")")")
 
-now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
-
-alive() {
-	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$_st" ] && [ "$_st" != Z ]
-}
-
-# wait_gone PID TENTHS: wait until PID has exited; non-zero if it has not
-wait_gone() {
-	_i=0
-	while alive "$1"; do
-		[ $_i -ge "$2" ] && return 1
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 0
-}
-
 # left_behind: the libgpiod tools still running, with their states
 left_behind() {
 	for _p in $(pidof gpioget gpioset gpiomon); do
-		printf '%s:%s ' "$_p" "$(sed 's/.*) //' "/proc/$_p/stat" 2>/dev/null | cut -c1)"
+		printf '%s:%s ' "$_p" "$(pstate "$_p")"
 	done
 }
 
@@ -104,22 +86,24 @@ while [ $(($(date +%s) - t0)) -lt "$SECS" ]; do
 	s=$(now_ms)
 	(echo "$dev" > "$drvdir/unbind") &
 	b=$!
-	wait_gone $b $((OPMAX * 10)) || { slow=$((slow + 1)); say "$t unbind did not end in ${OPMAX} s"; break; }
-	wait $b || say "$t unbind failed"
+	wait_dead $b $((OPMAX * 10)) || { slow=$((slow + 1)); say "$t unbind did not end in ${OPMAX} s"; break; }
+	[ "$WAIT_RC" = 0 ] || say "$t unbind failed"
 	(echo "$dev" > "$drvdir/bind") &
 	b=$!
-	wait_gone $b $((OPMAX * 10)) || { slow=$((slow + 1)); say "$t bind did not end in ${OPMAX} s"; break; }
-	wait $b || say "$t bind failed"
+	wait_dead $b $((OPMAX * 10)) || { slow=$((slow + 1)); say "$t bind did not end in ${OPMAX} s"; break; }
+	[ "$WAIT_RC" = 0 ] || say "$t bind failed"
 	wait_chip || { slow=$((slow + 1)); break; }
 	ms=$(($(now_ms) - s))
 	[ $ms -gt $worst ] && worst=$ms
 	cycles=$((cycles + 1))
+	# Every other cycle the waiters spin first (poll_us), racing removal.
+	echo $(((cycles % 2) * 50)) > "/sys/module/$(gv_modname)/parameters/poll_us"
 	say "$t cycle $cycles (${ms} ms): $(cat /tmp/st.w0 /tmp/st.r4 2>/dev/null | tr '\n' ' ')"
 done
 touch /tmp/st.stop
 step "$t stopping the workers"
 left=
-for p in $pids; do wait_gone "$p" $(((OPMAX + 5) * 10)) || left="$left $p"; done
+for p in $pids; do wait_dead "$p" $(((OPMAX + 5) * 10)) || left="$left $p"; done
 tools=$(left_behind)
 # Where a tool is stuck says more than its state letter.
 for p in $(pidof gpioget gpioset gpiomon); do
@@ -162,7 +146,7 @@ lines_work() {
 	wait_unmasked 4 >/dev/null 2>&1 || _bad="$_bad unmask"
 	g_release
 	g_hold "$_c" 0=1
-	wait_gone $_m 150 || _bad="$_bad event"
+	wait_dead $_m 150 || _bad="$_bad event"
 	g_release
 	kill $_m 2>/dev/null
 	wait $_m 2>/dev/null
@@ -199,8 +183,7 @@ for cyc in $(seq "$CYCLES"); do
 		sleep 0.05
 	done
 	[ $j -gt 0 ] && busy=$((busy + 1))
-	wait_gone $r $((OPMAX * 10)) || { stuck=$((stuck + 1)); say "$t cycle $cyc: the reader is stuck"; }
-	wait $r 2>/dev/null
+	wait_dead $r $((OPMAX * 10)) || { stuck=$((stuck + 1)); say "$t cycle $cyc: the reader is stuck"; }
 	[ $((cyc % 20)) = 0 ] && say "$t $cyc cycles, $busy unloads waited for the reader, $bad wrong ($(( ($(now_ms) - s) / cyc )) ms a cycle)"
 done
 ms=$(($(now_ms) - s))
