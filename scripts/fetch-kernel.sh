@@ -30,6 +30,8 @@
 # Set FORCE=1 to resolve again even when the .env file is valid.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# A command that fails under set -e says which one, rather than nothing.
+trap 'log "error: line $LINENO: $BASH_COMMAND failed"' ERR
 
 usage() {
 	echo "usage: $0 6.1|6.12|7.2|6.1-arm64|6.12-arm64" >&2
@@ -72,13 +74,30 @@ if [ "$ARCH" = arm64 ]; then
 fi
 
 # resolve_release: the newest ABI whose headers and unsigned image both exist
+# kbuild_of HEADERS: the amd64 linux-kbuild package an arm64 headers package
+# names (linux-kbuild-6.12.N+deb12, or linux-kbuild-6.1 for 6.1)
+kbuild_of() {
+	apt-cache "${APTOPT[@]}" show "$1" 2>/dev/null |
+		sed -n 's/^Depends: //p' | tr ',' '\n' |
+		sed -n 's/^ *\(linux-kbuild-[^ ]*\).*/\1/p' | head -n 1
+}
+
 resolve_release() {
-	local hdr rel
+	local hdr rel kb
 	for hdr in $(apt-cache "${APTOPT[@]}" pkgnames "linux-headers-$SERIES" |
 		grep -E "$hdr_re" | sort -rV); do
 		rel=${hdr#linux-headers-}
 		[ -n "$(apt_candidate "$hdr" "${APTOPT[@]}")" ] || continue
 		[ -n "$(apt_candidate "linux-image-$rel-unsigned" "${APTOPT[@]}")" ] || continue
+		if [ "$ARCH" = arm64 ]; then
+			# The arm64 lists may be newer than the machine's: an ABI
+			# whose host tools the machine cannot install yet is skipped.
+			kb=$(kbuild_of "$hdr")
+			if [ -z "$kb" ] || [ -z "$(apt_candidate "$kb")" ]; then
+				log "note: $rel skipped: the machine's apt has no ${kb:-linux-kbuild package} for it (yet)"
+				continue
+			fi
+		fi
 		echo "$rel"
 		return
 	done
@@ -133,7 +152,8 @@ IMGPKG=linux-image-$KRELEASE-unsigned
 log "kernel $VER: $KRELEASE"
 
 installed_version() {
-	dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' "$1" 2>/dev/null |
+	# Empty, not a failure, for a package dpkg does not know.
+	{ dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' "$1" 2>/dev/null || true; } |
 		awk '$1 == "ii" { print $2 }'
 }
 
@@ -167,8 +187,7 @@ if [ "$ARCH" = arm64 ]; then
 	key="$IMGPKG=$imgver $HDRPKG=$hdrver $COMMON=$comver"
 	# The host tools: the amd64 linux-kbuild package the headers name
 	# (linux-kbuild-6.12.N+deb12, or linux-kbuild-6.1 for 6.1).
-	KBUILD=$(apt-cache "${APTOPT[@]}" show "$HDRPKG=$hdrver" 2>/dev/null |
-		sed -n 's/^Depends: //p' | tr ',' '\n' | sed -n 's/^ *\(linux-kbuild-[^ ]*\).*/\1/p' | head -n 1)
+	KBUILD=$(kbuild_of "$HDRPKG=$hdrver")
 	[ -n "$KBUILD" ] || die "cannot tell which linux-kbuild package $HDRPKG needs"
 	kbver=$(installed_version "$KBUILD")
 	if [ -z "$kbver" ] || { [ "$kbver" != "$hdrver" ] &&
