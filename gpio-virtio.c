@@ -52,7 +52,8 @@ module_param(timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms,
 		 "Longest wait for a reply or for ring space in ms (0: no limit)");
 
-static unsigned int poll_us;
+/* About a round trip to a back end on another host CPU. */
+static unsigned int poll_us = 30;
 module_param(poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us,
 		 "Spin up to this many us for a reply before sleeping (0: never)");
