@@ -73,17 +73,6 @@ mon_ready() {
 	report $_r "$t: gpiomon on $_w is ready"
 }
 
-mon_stop() {
-	kill "$MPID" 2>/dev/null
-	_i=0
-	while alive "$MPID" && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	alive "$MPID" && say "gpiomon $MPID did not end: state $(pstate "$MPID")"
-	wait "$MPID" 2>/dev/null
-}
-
 # rebind: unbind and bind the device; the chip is back
 rebind() {
 	echo "$dev" > "$drvdir/unbind" || return 1

@@ -268,6 +268,18 @@ bounded() {
 	bg_wait "$_s"
 }
 
+# mon_stop: end the gpiomon started in the background as MPID (5 s bound)
+mon_stop() {
+	kill "$MPID" 2>/dev/null
+	_i=0
+	while alive "$MPID" && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	alive "$MPID" && say "gpiomon $MPID did not end: state $(pstate "$MPID")"
+	wait "$MPID" 2>/dev/null
+}
+
 # errname FILE: the error a libgpiod tool reported, as an errno name
 errname() {
 	if grep -q 'timed out' "$1"; then echo ETIMEDOUT

@@ -119,17 +119,6 @@ mon_start() {
 	wait_unmasked "$2"
 }
 
-mon_stop() {
-	kill "$MPID" 2>/dev/null
-	_i=0
-	while alive "$MPID" && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	alive "$MPID" && say "gpiomon $MPID did not end: state $(pstate "$MPID")"
-	wait "$MPID" 2>/dev/null
-}
-
 # crash: the simulator dies at once (no reply to the command)
 crash() {
 	T_CRASH=$(now_ms)
