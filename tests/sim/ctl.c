@@ -254,6 +254,26 @@ static void cmd_get(struct sim *s, uint32_t n, char *r, size_t cap)
 		 name, l->stale ? 1 : 0);
 }
 
+/*
+ * irqstate: every line's event count and interrupt state in one reply,
+ * "ok LINE:EVENTS:MASKED:PENDING ..." (masked and pending as in "get"), so
+ * a guest that scans many lines pays for one round trip, not two a line.
+ */
+static void cmd_irqstate(struct sim *s, char *r, size_t cap)
+{
+	size_t off;
+	uint32_t n;
+
+	off = (size_t)snprintf(r, cap, "ok");
+	for (n = 0; n < s->m.nlines && off < cap; n++) {
+		const struct line *l = &s->m.lines[n];
+
+		off += (size_t)snprintf(r + off, cap - off, " %u:%llu:%u:%u", n,
+					(unsigned long long)l->st.events,
+					l->held ? 0 : 1, l->pending ? 1 : 0);
+	}
+}
+
 static void cmd_edgetimes(struct sim *s, uint32_t line, char *r, size_t cap)
 {
 	uint64_t *t = malloc(MODEL_EDGETIMES * sizeof(*t));
@@ -396,6 +416,8 @@ static void cmd_locked(struct sim *s, char **av, int ac, char *r, size_t cap)
 	} else if (!strcmp(c, "reset-stats") && ac == 1) {
 		model_reset_stats(&s->m);
 		snprintf(r, cap, "ok");
+	} else if (!strcmp(c, "irqstate") && ac == 1) {
+		cmd_irqstate(s, r, cap);
 	} else if (!strcmp(c, "get") && ac == 2) {
 		if (parse_line(s, av[1], &a))
 			snprintf(r, cap, "err bad line '%s'", av[1]);

@@ -194,6 +194,8 @@ static void usage(void)
 "                            collapsed=N protocol_errors=N kicks=N batch_max=N\n"
 "                            inflight=N stale=N faults=N storm=N dead_queue=0|1\n"
 "                            svc_n=N svc_total_ns=T svc_max_ns=M\n"
+"  irqstate               -> ok L:EVENTS:MASKED:PENDING for every line, the\n"
+"                         fields of stats L and get L in one reply\n"
 "  reset-stats            zero the statistics and the edge times\n"
 "  edgetimes L            -> ok n=K t=T1,T2,... CLOCK_MONOTONIC ns of the edges\n"
 "                         behind line L's VALID events (newest 4096)\n"

@@ -318,6 +318,9 @@ def test_ctl():
                                               'protocol_errors=0 kicks=0 batch_max=0 inflight=0'),
         'ctl: CRLF, two commands in one write', r2)
     tap(c.cmd('stats 2') == 'ok line=2 requests=0 errors=0 events=0 invalid=0', 'ctl: stats L')
+    r = c.cmd('irqstate')
+    tap(r == 'ok ' + ' '.join('%d:0:1:0' % n for n in range(8)) and c.cmd('irqstate 1').startswith('err'),
+        'ctl: irqstate, every line as stats L and get L give it', r)
     tap(c.cmd('pulse 3 2 1000') == 'err level is high', 'ctl: pulse needs level 0')
     tap(c.cmd('pulse 4 3 2000') == 'ok pulses=3' and 'level=0' in c.cmd('get 4'), 'ctl: pulse without irq')
     tap(c.cmd('loop 2 3') == 'ok' and c.cmd('unloop 2 3') == 'ok' and
