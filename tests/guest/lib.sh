@@ -186,17 +186,36 @@ field() {
 
 # --- processes
 
+# The helpers below run in polling loops: they read /proc with the shell's
+# own read, not a command (under TCG each fork costs tens of ms, which made
+# a loop of "SECS * 20" 50 ms sleeps last twice SECS).
+
+# uptime_ms: UPTIME_MS, the guest's uptime in ms (/proc/uptime has two
+# decimals: "1" before them keeps a leading 0 from reading as octal)
+uptime_ms() {
+	read -r _um_up _ < /proc/uptime
+	_um_f=${_um_up#*.}
+	UPTIME_MS=$((${_um_up%.*} * 1000 + 1$_um_f * 10 - 1000))
+}
+
 # now_ms: the guest's uptime in ms
-now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+now_ms() { uptime_ms; echo "$UPTIME_MS"; }
 
 # pstate PID: the process's state letter (D: uninterruptible sleep); empty
 # when it is gone
-pstate() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1; }
+pstate() {
+	_ps_l=
+	read -r _ps_l 2>/dev/null < "/proc/$1/stat" || return 0
+	_ps_l=${_ps_l##*) }
+	echo "${_ps_l%% *}"
+}
 
 # alive PID: the process exists and has not exited (a zombie has)
 alive() {
-	_st=$(pstate "$1")
-	[ -n "$_st" ] && [ "$_st" != Z ]
+	_al_st=
+	read -r _al_st 2>/dev/null < "/proc/$1/stat" || return 1
+	_al_st=${_al_st##*) }
+	[ "${_al_st%% *}" != Z ]
 }
 
 # wait_dead PID [TENTHS]: wait until PID has exited (at most TENTHS tenths
@@ -234,19 +253,21 @@ bg_start() {
 # wait 2 s more. Sets RC (its exit status, or "hang" when it is still
 # there: STATE is its state then) and MS (how long it ran since bg_start).
 bg_wait() {
-	_i=0
-	while alive "$BG_PID" && [ $_i -lt $(($1 * 20)) ]; do
+	uptime_ms
+	_bw_end=$((UPTIME_MS + $1 * 1000))
+	while alive "$BG_PID" && [ "$UPTIME_MS" -lt $_bw_end ]; do
 		sleep 0.05
-		_i=$((_i + 1))
+		uptime_ms
 	done
 	MS=$(($(now_ms) - BG_T0))
 	STATE=
 	if alive "$BG_PID"; then
 		kill -9 "$BG_PID" 2>/dev/null
-		_i=0
-		while alive "$BG_PID" && [ $_i -lt 40 ]; do
+		uptime_ms
+		_bw_end=$((UPTIME_MS + 2000))
+		while alive "$BG_PID" && [ "$UPTIME_MS" -lt $_bw_end ]; do
 			sleep 0.05
-			_i=$((_i + 1))
+			uptime_ms
 		done
 	fi
 	if alive "$BG_PID"; then
