@@ -828,17 +828,25 @@ static void vgpio_irq_sync(struct virtio_gpio *vgpio, unsigned int hw)
  * The irq core lets only irq_set_type() refuse a type, and it runs where no
  * request can be sent; no device says which types it takes. So the first
  * time an interrupt of the device is requested, each type is tried once on
- * that line @hw (its event buffers are not queued: no event can come of
- * it), and the answers hold for the whole device. A line that refuses
- * every type refuses them alone; the next line asks again.
+ * that line @hw, and the answers hold for the whole device. Every line
+ * whose interrupt is requested then gets the type it is expected to get
+ * (its last, or EDGE_BOTH: gpiomon's default), which stays set; a line
+ * that refuses only what the device takes elsewhere refuses interrupts.
+ * The line's pair is not queued meanwhile: no event can come of it.
  */
 static void vgpio_irq_learn(struct virtio_gpio *vgpio, unsigned int hw)
 {
+	struct vgpio_line *line = &vgpio->lines[hw];
+	u8 type, guess = line->type ?: IRQ_TYPE_EDGE_BOTH;
+	unsigned long todo = vgpio->caps_ok ? 0 : VGPIO_TYPES & ~BIT(guess);
 	u16 ok = 0, refused = 0;
-	unsigned int type;
 	int ret;
 
-	for_each_set_bit(type, (unsigned long[]){ VGPIO_TYPES }, BITS_PER_LONG) {
+	do {
+		type = todo ? __ffs(todo) : guess;
+		todo &= todo - 1;
+		if ((vgpio->caps_refused | line->rejected) & BIT(type))
+			continue;
 		ret = vgpio_set_type(vgpio, hw, type);
 		if (ret && ret != -EIO)
 			return;
@@ -846,13 +854,14 @@ static void vgpio_irq_learn(struct virtio_gpio *vgpio, unsigned int hw)
 			refused |= BIT(type);
 		else
 			ok |= BIT(type);
-	}
-	vgpio_set_type(vgpio, hw, VIRTIO_GPIO_IRQ_TYPE_NONE);
-	if (ok) {
+	} while (type != guess);
+	if (!vgpio->caps_ok && ok) {
 		vgpio->caps_ok = ok;
 		vgpio->caps_refused = refused;
+	} else if (refused && !(refused & ~vgpio->caps_ok)) {
+		line->rejected = VGPIO_TYPES;
 	} else {
-		vgpio->lines[hw].rejected = refused;
+		line->rejected |= refused;
 	}
 }
 
@@ -951,8 +960,7 @@ static int vgpio_irq_reqres(struct irq_data *d)
 		if (ret)
 			goto err;
 	}
-	if (!vgpio->caps_ok)
-		vgpio_irq_learn(vgpio, hw);
+	vgpio_irq_learn(vgpio, hw);
 	line->active = true;
 	return 0;
 err:
