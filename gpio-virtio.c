@@ -1,21 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * GPIO lines and their interrupts on a virtio GPIO device (virtio
- * specification 1.2 and later, "GPIO Device", device ID 41).
- *
- * Line operations are requests on the request virtqueue, answered in any
- * order and matched by token. Interrupts use the event virtqueue: one
- * buffer pair per line, queued (which unmasks the line at the device)
- * while the device has the line's trigger type and the irq core has the
- * line unmasked.
- *
- * Nothing the device says is trusted: every wait is bounded and killable,
- * a late reply lands in memory the driver still owns, and a device keeps
- * its line state across a reset (vhost-user back ends never see one), so
- * the driver undoes what it set before a reset and assumes nothing after.
+ * GPIO lines and their interrupts on a virtio GPIO device (virtio 1.2+,
+ * "GPIO Device", device ID 41): requests on the request queue, answered in
+ * any order and matched by token; one event buffer pair per line on the
+ * event queue, queued (unmasking the line at the device) while the device
+ * has the line's trigger type and the irq core has it unmasked. Nothing
+ * the device says is trusted: every wait is bounded and killable, a late
+ * reply lands in memory the driver still owns, and the device keeps its
+ * state across a reset, so the driver undoes what it set before one.
  */
 
-#include <linux/bitops.h>
+#include <linux/bitmap.h>
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/gpio/driver.h>
@@ -31,7 +26,6 @@
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/virtio.h>
@@ -43,13 +37,11 @@
 
 static unsigned int timeout_ms = 1000;
 module_param(timeout_ms, uint, 0644);
-MODULE_PARM_DESC(timeout_ms,
-		 "Longest wait for a reply or for ring space in ms (0: no limit)");
+MODULE_PARM_DESC(timeout_ms, "Longest wait for a reply or for ring space in ms (0: no limit)");
 
 static unsigned int poll_us = 30;
 module_param(poll_us, uint, 0644);
-MODULE_PARM_DESC(poll_us,
-		 "Spin up to this many us for a reply before sleeping (0: never)");
+MODULE_PARM_DESC(poll_us, "Spin up to this many us for a reply before sleeping (0: never)");
 
 /* A names block larger than this costs the names, not the chip. */
 #define VGPIO_NAMES_MAX		SZ_1M
@@ -57,9 +49,9 @@ MODULE_PARM_DESC(poll_us,
 #define VGPIO_OWN_MS		1000
 /* Not a device value: the driver does not know the device's state. */
 #define VGPIO_UNKNOWN		0xff
-#define VGPIO_TYPES		(BIT(IRQ_TYPE_EDGE_RISING) | BIT(IRQ_TYPE_EDGE_FALLING) | \
-				 BIT(IRQ_TYPE_EDGE_BOTH) | BIT(IRQ_TYPE_LEVEL_HIGH) | \
-				 BIT(IRQ_TYPE_LEVEL_LOW))
+#define VGPIO_TYPES	(BIT(IRQ_TYPE_EDGE_RISING) | BIT(IRQ_TYPE_EDGE_FALLING) | \
+			 BIT(IRQ_TYPE_EDGE_BOTH) | BIT(IRQ_TYPE_LEVEL_HIGH) | \
+			 BIT(IRQ_TYPE_LEVEL_LOW))
 
 /* One request and its response. */
 struct vgpio_msg {
@@ -77,10 +69,10 @@ struct vgpio_msg {
 };
 
 /*
- * Requests sent together and waited for together. A waiter that gives up
- * leaves the batch to the device: it is freed when the device returns the
- * last request it owns, or when the reset reclaims it. @refs (one for the
- * waiter, one per request the device owns) and @sent are under req_lock.
+ * Requests sent and waited for together. A waiter that gives up leaves the
+ * batch to the device: it goes when the device returns the last request it
+ * owns, or the reset reclaims it. @refs (the waiter's, and one per request
+ * the device owns) and @sent are under req_lock.
  */
 struct vgpio_batch {
 	unsigned int refs;
@@ -93,11 +85,11 @@ struct vgpio_batch {
 /* Event state bits of &vgpio_line.flags */
 enum {
 	VGPIO_ENABLED,	/* the device has the line's trigger type */
-	VGPIO_MASKED,	/* the irq core masked the line */
 	VGPIO_QUEUED,	/* the device owns the event buffer pair */
 	VGPIO_STALE,	/* ... queued before the type changed */
-	VGPIO_REPLAY,	/* the irq core asked for a resend */
 	VGPIO_RESYNC,	/* the device's events contradict its type */
+	VGPIO_MASKED,	/* the irq core masked the line (kept across a reset) */
+	VGPIO_REPLAY,	/* the irq core asked for a resend (kept too) */
 };
 
 /* The event buffer pair of one line. */
@@ -112,10 +104,8 @@ struct vgpio_evt {
 };
 
 /*
- * Per-line state. The trigger fields (@active to @rejected) are under
- * &virtio_gpio.irq_lock; of @flags, ENABLED, QUEUED, STALE and RESYNC
- * change under &virtio_gpio.evq_lock, as do @evt_len, @evt_next and
- * @evt_wait.
+ * Per-line state. @active to @rejected are under irq_lock; of @flags,
+ * ENABLED, QUEUED, STALE and RESYNC change under evq_lock, like @evt_*.
  */
 struct vgpio_line {
 	u8 dir;			/* as last read or set, or VGPIO_UNKNOWN */
@@ -131,8 +121,6 @@ struct vgpio_line {
 	struct list_head evt_wait;	/* waiting for room in the ring */
 	struct vgpio_evt *evt;
 };
-
-enum { VGPIO_STAT_REQUESTS, VGPIO_STAT_ERRORS, VGPIO_STAT_TIMEOUTS, VGPIO_STATS };
 
 struct virtio_gpio {
 	struct virtio_device *vdev;
@@ -151,7 +139,6 @@ struct virtio_gpio {
 	wait_queue_head_t space_wq;
 	unsigned int chunk;	/* most requests in flight per batch */
 	atomic_t users;		/* callers in vgpio_ops(); remove waits */
-	atomic_long_t stat[VGPIO_STATS];
 
 	struct virtqueue *evt_vq;	/* NULL without interrupts */
 	spinlock_t evq_lock;	/* evt_vq, evt_waiting, lines' event state */
@@ -166,20 +153,16 @@ struct virtio_gpio {
 
 /* Requests */
 
-static void vgpio_batch_free(struct vgpio_batch *b)
-{
-	if (b->msg[0].resp != &b->msg[0].res)
-		kfree(b->msg[0].resp);
-	kfree(b);
-}
-
 /* Drop a reference of @b, under req_lock. */
 static void vgpio_batch_put(struct vgpio_batch *b)
 {
-	if (!--b->refs)
-		vgpio_batch_free(b);
-	else if (b->refs == 1 && b->sent)
+	if (b->refs == 2 && b->sent)
 		complete(&b->done);
+	if (--b->refs)
+		return;
+	if (b->msg[0].resp != &b->msg[0].res)
+		kfree(b->msg[0].resp);
+	kfree(b);
 }
 
 static struct vgpio_batch *vgpio_batch_alloc(unsigned int n)
@@ -229,10 +212,9 @@ static void vgpio_request_done(struct virtqueue *vq)
 }
 
 /*
- * With poll_us, spin that long for @b's replies before sleeping: a device
- * that answers within microseconds then costs no wake-up. The queue's
- * callback stays enabled (its interrupt finds nothing left to do), so a
- * caller that stops spinning misses no reply.
+ * Spin up to poll_us for @b's replies before sleeping: a device that answers
+ * within microseconds costs no wake-up. The queue's callback stays enabled:
+ * its interrupt finds nothing left, and no reply can be missed.
  */
 static void vgpio_poll(struct virtio_gpio *vgpio, struct vgpio_batch *b)
 {
@@ -259,15 +241,13 @@ static long vgpio_timeout(bool own)
 }
 
 /*
- * Send a batch and wait for every reply. Every request is in flight before
- * the caller sleeps, with one notification for as many as the ring takes;
- * with the ring full the caller waits for room. Each wait is killable and
- * bounded by timeout_ms (VGPIO_OWN_MS for the teardown's own requests,
- * @own, which may reach a closing device). The queue is kicked under the
- * lock: vgpio_stop() deletes it once it has set @broken. Return: 0 when
- * every request was answered (the replies still to be checked), else
- * -ENODEV, -ETIMEDOUT, -EINTR or a virtqueue error; requests without a
- * reply (&vgpio_msg.len -1) stay the device's.
+ * Send a batch and wait for every reply: all in flight before the caller
+ * sleeps, one notification per ring's worth, a wait for room when the ring
+ * is full. Each wait is killable and bounded by timeout_ms (VGPIO_OWN_MS
+ * for the teardown's own requests, @own, which may reach a closing device).
+ * Kicks are under the lock: vgpio_stop() deletes the queue once @broken.
+ * Return: 0 when all were answered, else -ENODEV, -ETIMEDOUT, -EINTR or a
+ * virtqueue error; requests without a reply (len -1) stay the device's.
  */
 static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own)
 {
@@ -286,8 +266,7 @@ static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own
 		}
 		sg_init_one(&req_sg, &b->msg[i].req, sizeof(b->msg[i].req));
 		sg_init_one(&res_sg, b->msg[i].resp, b->msg[i].resp_len);
-		ret = virtqueue_add_sgs(vgpio->req_vq, sgs, 1, 1, &b->msg[i],
-					GFP_ATOMIC);
+		ret = virtqueue_add_sgs(vgpio->req_vq, sgs, 1, 1, &b->msg[i], GFP_ATOMIC);
 		if (!ret) {
 			b->refs++;
 			added++;
@@ -310,7 +289,6 @@ static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own
 		if (ret)
 			break;
 	}
-	atomic_long_add(i, &vgpio->stat[VGPIO_STAT_REQUESTS]);
 	b->sent = true;
 	if (added && !vgpio->broken)
 		virtqueue_kick(vgpio->req_vq);
@@ -327,8 +305,6 @@ static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own
 			ret = left < 0 ? -EINTR : -ETIMEDOUT;
 		spin_unlock_irq(&vgpio->req_lock);
 	}
-	if (ret == -ETIMEDOUT)
-		atomic_long_inc(&vgpio->stat[VGPIO_STAT_TIMEOUTS]);
 	return ret;
 }
 
@@ -387,19 +363,14 @@ static void vgpio_note(struct virtio_gpio *vgpio, struct vgpio_op *op)
 			WRITE_ONCE(line->val, op->value);
 		break;
 	}
-	if (op->ret && op->ret != -ETIMEDOUT && op->ret != -EINTR &&
-	    op->ret != -ENODEV)
-		atomic_long_inc(&vgpio->stat[VGPIO_STAT_ERRORS]);
 }
 
 /*
- * Run line requests in batches of a ring's worth; each gets its outcome.
- * The device may carry out requests in flight together in any order, so
- * @ops never holds two for one line. A batch that fails ends the run: the
- * requests not sent fail as it did. Return: 0, or the first error.
+ * Run line requests in batches of a ring's worth, each with its outcome.
+ * Requests in flight together may be carried out in any order: @ops never
+ * holds two for one line. Return: 0, or the first error.
  */
-static int vgpio_ops(struct virtio_gpio *vgpio, struct vgpio_op *ops,
-		     unsigned int n, bool own)
+static int vgpio_ops(struct virtio_gpio *vgpio, struct vgpio_op *ops, unsigned int n, bool own)
 {
 	unsigned int first, k, i;
 	struct vgpio_batch *b;
@@ -438,8 +409,7 @@ static int vgpio_ops(struct virtio_gpio *vgpio, struct vgpio_op *ops,
 }
 
 /* One request, waited for; the response value goes to @rvalue. */
-static int vgpio_req(struct virtio_gpio *vgpio, u16 type, u16 line, u32 value,
-		     u8 *rvalue)
+static int vgpio_req(struct virtio_gpio *vgpio, u16 type, u16 line, u32 value, u8 *rvalue)
 {
 	struct vgpio_op op = { .type = type, .line = line, .value = value };
 	int ret = vgpio_ops(vgpio, &op, 1, false);
@@ -449,8 +419,7 @@ static int vgpio_req(struct virtio_gpio *vgpio, u16 type, u16 line, u32 value,
 	return ret;
 }
 
-static int vgpio_check_value(struct virtio_gpio *vgpio, unsigned int line,
-			     u8 value)
+static int vgpio_check_value(struct virtio_gpio *vgpio, unsigned int line, u8 value)
 {
 	if (value <= 1)
 		return value;
@@ -513,8 +482,7 @@ static int virtio_gpio_get_direction(struct gpio_chip *gc, unsigned int offset)
 
 	/* Only the driver changes a direction: ask only when it is unknown. */
 	if (READ_ONCE(line->dir) == VGPIO_UNKNOWN) {
-		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_GET_DIRECTION, offset, 0,
-				NULL);
+		ret = vgpio_req(vgpio, VIRTIO_GPIO_MSG_GET_DIRECTION, offset, 0, NULL);
 		if (ret && ret != -EIO)
 			return ret;
 	}
@@ -525,20 +493,17 @@ static int virtio_gpio_get_direction(struct gpio_chip *gc, unsigned int offset)
 	if (dir == VIRTIO_GPIO_DIRECTION_IN || dir == VIRTIO_GPIO_DIRECTION_NONE)
 		return GPIO_LINE_DIRECTION_IN;
 	WRITE_ONCE(line->dir, VGPIO_UNKNOWN);
-	dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: unknown direction %u\n",
-			     offset, dir);
+	dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: unknown direction %u\n", offset, dir);
 	return -EPROTO;
 }
 
-static int virtio_gpio_direction_input(struct gpio_chip *gc,
-				       unsigned int offset)
+static int virtio_gpio_direction_input(struct gpio_chip *gc, unsigned int offset)
 {
 	return vgpio_req(gpiochip_get_data(gc), VIRTIO_GPIO_MSG_SET_DIRECTION,
 			 offset, VIRTIO_GPIO_DIRECTION_IN, NULL);
 }
 
-static int virtio_gpio_direction_output(struct gpio_chip *gc,
-					unsigned int offset, int value)
+static int virtio_gpio_direction_output(struct gpio_chip *gc, unsigned int offset, int value)
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
 
@@ -559,38 +524,26 @@ static int virtio_gpio_get(struct gpio_chip *gc, unsigned int offset)
 
 static int virtio_gpio_set(struct gpio_chip *gc, unsigned int offset, int value)
 {
-	return vgpio_req(gpiochip_get_data(gc), VIRTIO_GPIO_MSG_SET_VALUE,
-			 offset, !!value, NULL);
+	return vgpio_req(gpiochip_get_data(gc), VIRTIO_GPIO_MSG_SET_VALUE, offset, !!value, NULL);
 }
 
-static int virtio_gpio_get_multiple(struct gpio_chip *gc, unsigned long *mask,
-				    unsigned long *bits)
+static int virtio_gpio_get_multiple(struct gpio_chip *gc, unsigned long *mask, unsigned long *bits)
 {
-	return vgpio_req_lines(gpiochip_get_data(gc), VIRTIO_GPIO_MSG_GET_VALUE,
-			       mask, bits);
+	return vgpio_req_lines(gpiochip_get_data(gc), VIRTIO_GPIO_MSG_GET_VALUE, mask, bits);
 }
 
-static int virtio_gpio_set_multiple(struct gpio_chip *gc, unsigned long *mask,
-				    unsigned long *bits)
+static int virtio_gpio_set_multiple(struct gpio_chip *gc, unsigned long *mask, unsigned long *bits)
 {
-	return vgpio_req_lines(gpiochip_get_data(gc), VIRTIO_GPIO_MSG_SET_VALUE,
-			       mask, bits);
+	return vgpio_req_lines(gpiochip_get_data(gc), VIRTIO_GPIO_MSG_SET_VALUE, mask, bits);
 }
 
-/*
- * The driver's cached view, in /sys/kernel/debug/gpio. gpiolib's default
- * would read every requested line's direction and value from the device.
- */
+/* The lines in use as the driver knows them: no request is sent. */
 static void virtio_gpio_dbg_show(struct seq_file *s, struct gpio_chip *gc)
 {
 	struct virtio_gpio *vgpio = gpiochip_get_data(gc);
 	struct vgpio_line *line;
 	unsigned int i;
 
-	seq_printf(s, " requests %ld errors %ld timeouts %ld\n",
-		   atomic_long_read(&vgpio->stat[VGPIO_STAT_REQUESTS]),
-		   atomic_long_read(&vgpio->stat[VGPIO_STAT_ERRORS]),
-		   atomic_long_read(&vgpio->stat[VGPIO_STAT_TIMEOUTS]));
 	for (i = 0; i < vgpio->ngpio; i++) {
 		line = &vgpio->lines[i];
 		if (READ_ONCE(line->held) || READ_ONCE(line->active))
@@ -614,10 +567,9 @@ static struct vgpio_line *irqd_to_line(struct irq_data *d)
 }
 
 /*
- * Queue @line's event buffer pair when it is due: the device has the
- * line's type, the irq core has it unmasked and the device does not own
- * the pair already. With the ring full the line waits for the next free
- * slot, in order. Return: true when the queue needs a kick.
+ * Queue @line's pair if the device has its type, the irq core has it
+ * unmasked and the device does not own it; with the ring full, the line
+ * waits its turn. Return: true when the queue needs a kick.
  */
 static bool vgpio_evt_arm(struct virtio_gpio *vgpio, struct vgpio_line *line)
 {
@@ -626,10 +578,8 @@ static bool vgpio_evt_arm(struct virtio_gpio *vgpio, struct vgpio_line *line)
 
 	lockdep_assert_held(&vgpio->evq_lock);
 
-	if (!vgpio->evt_vq || !test_bit(VGPIO_ENABLED, &line->flags) ||
-	    test_bit(VGPIO_MASKED, &line->flags) ||
-	    test_bit(VGPIO_QUEUED, &line->flags) ||
-	    test_bit(VGPIO_RESYNC, &line->flags))
+	if (!vgpio->evt_vq || (READ_ONCE(line->flags) & (BIT(VGPIO_ENABLED) | BIT(VGPIO_MASKED) |
+	    BIT(VGPIO_QUEUED) | BIT(VGPIO_RESYNC))) != BIT(VGPIO_ENABLED))
 		return false;
 	sg_init_one(&req_sg, &line->evt->req, sizeof(line->evt->req));
 	sg_init_one(&res_sg, &line->evt->res, sizeof(line->evt->res));
@@ -650,52 +600,42 @@ static bool vgpio_evt_arm(struct virtio_gpio *vgpio, struct vgpio_line *line)
 }
 
 /*
- * Hand the irq core the resend it asked for (vgpio_irq_retrigger()), then
- * arm the line: where the event queue may be used and no irq core lock
- * is held (the bus unlock, resync, restore).
+ * Hand over the resend the irq core asked for, then arm the line: where no
+ * irq core lock is held (the bus unlock, resync, restore).
  */
 static void vgpio_evt_update(struct virtio_gpio *vgpio, struct vgpio_line *line)
 {
-	unsigned long flags;
-
 	if (test_and_clear_bit(VGPIO_REPLAY, &line->flags))
-		generic_handle_domain_irq_safe(vgpio->gc.irq.domain,
-					       line - vgpio->lines);
-	spin_lock_irqsave(&vgpio->evq_lock, flags);
+		generic_handle_domain_irq_safe(vgpio->gc.irq.domain, line - vgpio->lines);
+	spin_lock_irq(&vgpio->evq_lock);
 	if (vgpio_evt_arm(vgpio, line))
 		virtqueue_kick(vgpio->evt_vq);
-	spin_unlock_irqrestore(&vgpio->evq_lock, flags);
+	spin_unlock_irq(&vgpio->evq_lock);
 }
 
 /*
  * The device has (or no longer has) @line's trigger type. A pair it owns
  * across a change may come back INVALID for the old type.
  */
-static void vgpio_evt_enable(struct virtio_gpio *vgpio, struct vgpio_line *line,
-			     bool on)
+static void vgpio_evt_enable(struct virtio_gpio *vgpio, struct vgpio_line *line, bool on)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&vgpio->evq_lock, flags);
+	spin_lock_irq(&vgpio->evq_lock);
 	if (on)
 		set_bit(VGPIO_ENABLED, &line->flags);
 	else if (test_and_clear_bit(VGPIO_ENABLED, &line->flags) &&
 		 test_bit(VGPIO_QUEUED, &line->flags))
 		set_bit(VGPIO_STALE, &line->flags);
-	spin_unlock_irqrestore(&vgpio->evq_lock, flags);
+	spin_unlock_irq(&vgpio->evq_lock);
 }
 
 /*
- * One pair back from the device, for the line of its token (never the
- * line it names). VALID on an enabled line goes to the irq core, whose
- * flow handler masks the line (a disabled one is left pending, see
- * vgpio_irq_retrigger()). INVALID answers a line being disabled, also
- * late, for a pair queued before a type change (a device may instead give
- * such a pair back at the next edge, VALID: an event of the new type).
- * Anything else, or INVALID on a line believed enabled, means the device
- * and the driver disagree: the line is brought back in step a little
- * later, not armed again at once, so a device that answers every buffer
- * at once cannot keep a CPU busy here.
+ * One pair back, for the line of its token (never the one it names). VALID
+ * on an enabled line goes to the irq core, whose flow handler masks it.
+ * INVALID answers a line being disabled, also late for a pair queued before
+ * a type change (some devices give it back at the next edge instead, VALID:
+ * an event of the new type). Anything else, or INVALID on a line believed
+ * enabled, is a device out of step: the line is brought back in step later,
+ * not armed again at once, so a device cannot keep a CPU busy here.
  */
 static void vgpio_evt_one(struct virtio_gpio *vgpio, struct vgpio_line *line)
 {
@@ -706,16 +646,13 @@ static void vgpio_evt_one(struct virtio_gpio *vgpio, struct vgpio_line *line)
 
 	lockdep_assert_held(&vgpio->evq_lock);
 
-	if (line->evt_len == sizeof(line->evt->res) &&
-	    status <= VIRTIO_GPIO_IRQ_STATUS_VALID &&
+	if (line->evt_len == sizeof(line->evt->res) && status <= VIRTIO_GPIO_IRQ_STATUS_VALID &&
 	    (status == VIRTIO_GPIO_IRQ_STATUS_VALID || stale || !on)) {
 		if (status == VIRTIO_GPIO_IRQ_STATUS_VALID && on)
 			generic_handle_domain_irq_safe(vgpio->gc.irq.domain, hw);
 		return;
 	}
-	atomic_long_inc(&vgpio->stat[VGPIO_STAT_ERRORS]);
-	dev_warn_ratelimited(&vgpio->vdev->dev,
-			     "line %u: unexpected event (status %u, %u bytes)\n",
+	dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: unexpected event (status %u, %u bytes)\n",
 			     hw, status, line->evt_len);
 	if (on) {
 		set_bit(VGPIO_RESYNC, &line->flags);
@@ -724,11 +661,10 @@ static void vgpio_evt_one(struct virtio_gpio *vgpio, struct vgpio_line *line)
 }
 
 /*
- * Every returned pair is taken off the ring before any is handled or
- * queued again: a head the device returns twice must then find itself
- * free (the virtio core refuses it), not in use by a new buffer. A handler
- * run in here (not threaded) has unmasked its line again by the time the
- * lines are armed; lines waiting for room go first.
+ * All returned pairs are taken off the ring before any is handled: a head
+ * returned twice then finds itself free (the virtio core refuses it), not in
+ * use by a new buffer. Handlers run here (not threaded) have unmasked their
+ * lines by the time they are armed; lines waiting for room go first.
  */
 static void vgpio_event_done(struct virtqueue *vq)
 {
@@ -765,11 +701,9 @@ static void vgpio_event_done(struct virtqueue *vq)
 }
 
 /*
- * Give line @hw trigger type @type on the device. A change goes through
- * NONE, as the specification asks, also when the device's type is unknown
- * (after a reset, or a request without a reply): an ERR to that NONE only
- * means there was none. Return: 0, -EIO when the device refused, or why
- * there is no reply (the type is then unknown).
+ * Give line @hw trigger type @type, through NONE (the spec asks it), also
+ * when the device's type is unknown: an ERR to that NONE means it had none.
+ * Return: 0, -EIO when refused, or why there was no reply (type unknown).
  */
 static int vgpio_set_type(struct virtio_gpio *vgpio, unsigned int hw, u8 type)
 {
@@ -802,9 +736,8 @@ static int vgpio_set_type(struct virtio_gpio *vgpio, unsigned int hw, u8 type)
 }
 
 /*
- * Give the device the trigger type the irq core wants for @hw. A type the
- * device refuses here (vgpio_irq_learn() normally told the irq core
- * already) is remembered for the line, which stays off.
+ * Give the device the type the irq core wants for @hw; one it refuses here
+ * is remembered for the line, which stays off.
  */
 static void vgpio_irq_sync(struct virtio_gpio *vgpio, unsigned int hw)
 {
@@ -818,21 +751,19 @@ static void vgpio_irq_sync(struct virtio_gpio *vgpio, unsigned int hw)
 			 "line %u: the device refused interrupt type %#x: no interrupts\n",
 			 hw, want);
 	} else if (ret && ret != -ENODEV) {
-		dev_warn_ratelimited(&vgpio->vdev->dev,
-				     "line %u: interrupt type %#x not set: %d\n",
+		dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: interrupt type %#x not set: %d\n",
 				     hw, want, ret);
 	}
 }
 
 /*
- * The irq core lets only irq_set_type() refuse a type, and it runs where no
- * request can be sent; no device says which types it takes. So the first
- * time an interrupt of the device is requested, each type is tried once on
- * that line @hw, and the answers hold for the whole device. Every line
- * whose interrupt is requested then gets the type it is expected to get
- * (its last, or EDGE_BOTH: gpiomon's default), which stays set; a line
- * that refuses only what the device takes elsewhere refuses interrupts.
- * The line's pair is not queued meanwhile: no event can come of it.
+ * Only irq_set_type() can refuse a type, where no request can be sent, and
+ * no device says which types it takes. So the first interrupt request of
+ * the device tries each type on its line, for the whole device; then every
+ * line requested gets the type it is expected to get (its last, or
+ * EDGE_BOTH: gpiomon's default), left set. A line that refuses only what
+ * the device takes elsewhere refuses interrupts. The pair is not queued:
+ * no event can come of it.
  */
 static void vgpio_irq_learn(struct virtio_gpio *vgpio, unsigned int hw)
 {
@@ -872,10 +803,9 @@ static void vgpio_irq_mask(struct irq_data *d)
 }
 
 /*
- * The irq core unmasks under the bus lock (the end of a threaded handler,
- * enable_irq(), request_irq()), whose unlock arms the line; or in a handler
- * that vgpio_event_done() or vgpio_evt_update() run, and which arm it
- * after; or on resume, before restore, which arms every line.
+ * Armed by the bus unlock that follows (end of a threaded handler,
+ * enable_irq(), request_irq()), by vgpio_event_done() or vgpio_evt_update()
+ * after a handler they ran, or, on resume, by restore.
  */
 static void vgpio_irq_unmask(struct irq_data *d)
 {
@@ -884,10 +814,9 @@ static void vgpio_irq_unmask(struct irq_data *d)
 }
 
 /*
- * An edge came while the interrupt was disabled (lazily: the line stayed
- * armed); the irq core left it pending and resends it once enabled. Its
- * own resend would run the flow handler from a tasklet, where the line
- * could not be armed again: vgpio_evt_update() hands it over instead.
+ * An edge came while the interrupt was (lazily) disabled. The irq core's own
+ * resend would run the flow handler in a tasklet, where the line could not
+ * be armed again: vgpio_evt_update() hands it over instead.
  */
 static int vgpio_irq_retrigger(struct irq_data *d)
 {
@@ -902,8 +831,7 @@ static int vgpio_irq_set_type(struct irq_data *d, unsigned int type)
 	struct vgpio_line *line = irqd_to_line(d);
 
 	type &= IRQ_TYPE_SENSE_MASK;
-	if (!(BIT(type) & VGPIO_TYPES) ||
-	    (BIT(type) & (vgpio->caps_refused | line->rejected)))
+	if (!(BIT(type) & VGPIO_TYPES) || (BIT(type) & (vgpio->caps_refused | line->rejected)))
 		return -EINVAL;
 	line->type = type;
 	return 0;
@@ -947,9 +875,7 @@ static int vgpio_irq_reqres(struct irq_data *d)
 		if (!evt)
 			goto err;
 		evt->req.gpio = cpu_to_le16(hw);
-		spin_lock_irq(&vgpio->evq_lock);
-		line->evt = evt;
-		spin_unlock_irq(&vgpio->evq_lock);
+		line->evt = evt;	/* used once the line is ENABLED */
 	}
 	/*
 	 * An interrupt alone (no GPIO request) leaves the line without a
@@ -999,8 +925,7 @@ static const struct irq_chip vgpio_irq_chip = {
 /* Bring lines whose events contradicted their type back in step. */
 static void vgpio_resync_work(struct work_struct *work)
 {
-	struct virtio_gpio *vgpio = container_of(to_delayed_work(work),
-						 struct virtio_gpio, resync);
+	struct virtio_gpio *vgpio = container_of(to_delayed_work(work), struct virtio_gpio, resync);
 	unsigned int i;
 
 	for (i = 0; i < vgpio->ngpio; i++) {
@@ -1048,13 +973,10 @@ static int vgpio_start(struct virtio_gpio *vgpio)
 }
 
 /*
- * Undo on the device what the driver set, before a reset: the device keeps
- * its state (a vhost-user back end never sees the reset). Every line the
- * driver gave a trigger type gets NONE and its pair comes back, with a
- * bounded wait (the reset reclaims what the device keeps); with @release
- * (remove) the lines consumers hold get direction NONE too, while on freeze
- * directions and values stay, so a held output does not glitch. Consumers'
- * requests fail from here on.
+ * Undo what the driver set before a reset, which the device does not see
+ * (vhost-user): NONE for every line with a type, the pairs back (bounded
+ * wait); with @release (remove) direction NONE for the lines in use, on
+ * freeze a held output keeps its level. Consumers' requests fail from here.
  */
 static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 {
@@ -1069,8 +991,7 @@ static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 	mutex_lock(&vgpio->irq_lock);
 	ops = kvcalloc(vgpio->ngpio, sizeof(*ops), GFP_KERNEL);
 	for (i = 0; ops && i < vgpio->ngpio; i++) {
-		if (!vgpio->lines[i].evt ||
-		    vgpio->lines[i].dev_type == VIRTIO_GPIO_IRQ_TYPE_NONE)
+		if (!vgpio->lines[i].evt || vgpio->lines[i].dev_type == VIRTIO_GPIO_IRQ_TYPE_NONE)
 			continue;
 		vgpio_evt_enable(vgpio, &vgpio->lines[i], false);
 		ops[n++] = (struct vgpio_op){ VIRTIO_GPIO_MSG_IRQ_TYPE, i,
@@ -1082,8 +1003,7 @@ static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 			VGPIO_UNKNOWN : VIRTIO_GPIO_IRQ_TYPE_NONE;
 	mutex_unlock(&vgpio->irq_lock);
 	/* NONE gives the pairs back (INVALID). */
-	wait_event_timeout(vgpio->evt_wq, !atomic_read(&vgpio->evt_owned),
-			   vgpio_timeout(true));
+	wait_event_timeout(vgpio->evt_wq, !atomic_read(&vgpio->evt_owned), vgpio_timeout(true));
 
 	for (i = 0, n = 0; ops && release && i < vgpio->ngpio; i++)
 		if (vgpio->lines[i].held || vgpio->lines[i].active)
@@ -1094,15 +1014,14 @@ static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 }
 
 /*
- * Reset the device and take every buffer back: requests in flight end
- * without a reply, new ones fail. The device's trigger types are unknown
- * from here on; so are the directions, which restore sorts out.
+ * Reset the device and take every buffer back. The device's trigger types
+ * and directions are unknown from here on (restore sorts them out).
  */
 static void vgpio_stop(struct virtio_gpio *vgpio)
 {
+	unsigned int i, bit;
 	struct vgpio_line *line;
 	struct vgpio_msg *m;
-	unsigned int i;
 
 	if (!vgpio->req_vq)
 		return;
@@ -1129,11 +1048,8 @@ static void vgpio_stop(struct virtio_gpio *vgpio)
 	atomic_set(&vgpio->evt_owned, 0);
 	for (i = 0; i < vgpio->ngpio; i++) {
 		line = &vgpio->lines[i];
-		/* The irq core's mask and resend stay as they are. */
-		clear_bit(VGPIO_ENABLED, &line->flags);
-		clear_bit(VGPIO_QUEUED, &line->flags);
-		clear_bit(VGPIO_STALE, &line->flags);
-		clear_bit(VGPIO_RESYNC, &line->flags);
+		for (bit = VGPIO_ENABLED; bit < VGPIO_MASKED; bit++)
+			clear_bit(bit, &line->flags);
 		INIT_LIST_HEAD(&line->evt_wait);
 		line->dev_type = VGPIO_UNKNOWN;
 	}
@@ -1144,45 +1060,10 @@ static void vgpio_stop(struct virtio_gpio *vgpio)
 
 /* Probe-time helpers */
 
-static int vgpio_name_cmp(const void *a, const void *b, const void *priv)
-{
-	const char * const *names = priv;
-
-	return strcmp(names[*(const u32 *)a], names[*(const u32 *)b]);
-}
-
 /*
- * Drop every name that is duplicated: gpiolib takes names repeated within
- * a chip silently, and a lookup by name would find either line. Return:
- * the number of names dropped, or -ENOMEM.
- */
-static int vgpio_unique_names(struct virtio_gpio *vgpio, const char **names)
-{
-	unsigned int i, j, n = 0, dropped = 0;
-	u32 *order;
-
-	order = kvmalloc_array(vgpio->ngpio, sizeof(*order), GFP_KERNEL);
-	if (!order)
-		return -ENOMEM;
-	for (i = 0; i < vgpio->ngpio; i++)
-		if (names[i])
-			order[n++] = i;
-	sort_r(order, n, sizeof(*order), vgpio_name_cmp, NULL, names);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && !strcmp(names[order[i]], names[order[j]]); j++)
-			;
-		for (; j - i > 1 && i < j; i++, dropped++)
-			names[order[i]] = NULL;
-	}
-	kvfree(order);
-	return dropped;
-}
-
-/*
- * Fetch and check the line names: a name that is not 7-bit printable, is
- * duplicated or is missing because the block ends early leaves its line
- * unnamed, with one warning in all; padding after the last name is fine.
- * Nothing here fails the probe.
+ * Fetch the line names: one not 7-bit printable, or missing as the block
+ * ends early, leaves its line unnamed (one warning). Names repeated in the
+ * chip are passed on: gpiolib takes them, a lookup finds the first.
  */
 static void vgpio_read_names(struct virtio_gpio *vgpio, u32 size)
 {
@@ -1203,8 +1084,7 @@ static void vgpio_read_names(struct virtio_gpio *vgpio, u32 size)
 	b = buf ? vgpio_batch_alloc(1) : NULL;
 	if (!b) {
 		kfree(buf);
-		dev_warn(dev, "no memory for %u bytes of line names: lines are unnamed\n",
-			 size);
+		dev_warn(dev, "no memory for %u bytes of line names: lines are unnamed\n", size);
 		return;
 	}
 	b->msg[0].resp = buf;
@@ -1240,14 +1120,9 @@ static void vgpio_read_names(struct virtio_gpio *vgpio, u32 size)
 	}
 	if (!missing && memchr_inv(p, '\0', end - p))
 		bad++;
-	ret = vgpio_unique_names(vgpio, names);
-	if (ret < 0) {
-		kvfree(names);
-		goto err;
-	}
-	if (bad + ret || missing)
-		dev_warn(dev, "line names: %u invalid, duplicated or stray, %u missing: those lines are unnamed\n",
-			 bad + ret, missing);
+	if (bad || missing)
+		dev_warn(dev, "line names: %u invalid or stray, %u missing: those lines are unnamed\n",
+			 bad, missing);
 	vgpio->names = names;
 	vgpio->names_buf = buf;
 	return;
@@ -1256,18 +1131,15 @@ err:
 }
 
 /*
- * Hand the names to gpiolib. The chip keeps its parent's firmware node, so
- * that device-tree (or ACPI) consumers, hogs and gpio-line-names of the
- * node keep working; names the node gives win over the device's. Without a
- * firmware node the names go through a software node, which keeps a copy
- * and becomes the chip's node: &gpio_chip.names is checked against every
- * line of every chip one name at a time (minutes for 65535 lines).
+ * With a firmware node (device tree, ACPI) the chip keeps it for consumers
+ * and hogs, and its gpio-line-names win over the device's. Else the names go
+ * in a software node, which keeps a copy: &gpio_chip.names is checked
+ * against every line of every chip, one name at a time (minutes for 65535).
  */
 static void vgpio_use_names(struct virtio_gpio *vgpio)
 {
 	struct property_entry props[] = {
-		PROPERTY_ENTRY_STRING_ARRAY_LEN("gpio-line-names", vgpio->names,
-						vgpio->ngpio),
+		PROPERTY_ENTRY_STRING_ARRAY_LEN("gpio-line-names", vgpio->names, vgpio->ngpio),
 		{ }
 	};
 	struct fwnode_handle *fwnode;
@@ -1283,8 +1155,7 @@ static void vgpio_use_names(struct virtio_gpio *vgpio)
 			vgpio->names[i] = "";
 	fwnode = fwnode_create_software_node(props, NULL);
 	if (IS_ERR(fwnode))
-		dev_warn(&vgpio->vdev->dev, "cannot pass line names on: %ld\n",
-			 PTR_ERR(fwnode));
+		dev_warn(&vgpio->vdev->dev, "cannot pass line names on: %ld\n", PTR_ERR(fwnode));
 	else
 		vgpio->swnode = fwnode;
 	vgpio->gc.fwnode = vgpio->swnode;
@@ -1295,11 +1166,9 @@ static void vgpio_use_names(struct virtio_gpio *vgpio)
 }
 
 /*
- * Read every line's direction, a ring's worth per notification, so that
- * gpiolib's question for each line as the chip is added costs nothing. A
- * device that does not answer fails the probe here, once, not timeout_ms
- * later for every line; a line whose direction the device will not tell
- * is taken as inactive (see vgpio_note()).
+ * Read every line's direction, a ring's worth at a time, so gpiolib's
+ * question for each line costs nothing; a device that does not answer fails
+ * the probe once. A direction the device will not tell is NONE (inactive).
  */
 static int vgpio_read_directions(struct virtio_gpio *vgpio)
 {
@@ -1318,8 +1187,7 @@ static int vgpio_read_directions(struct virtio_gpio *vgpio)
 			ret = ops[i].ret;
 	kvfree(ops);
 	if (ret)
-		dev_err(&vgpio->vdev->dev, "cannot read the lines' directions: %d\n",
-			ret);
+		dev_err(&vgpio->vdev->dev, "cannot read the lines' directions: %d\n", ret);
 	return ret;
 }
 
@@ -1348,8 +1216,7 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 	int ret;
 
 	virtio_cread_le(vdev, struct virtio_gpio_config, ngpio, &ngpio);
-	virtio_cread_le(vdev, struct virtio_gpio_config, gpio_names_size,
-			&names_size);
+	virtio_cread_le(vdev, struct virtio_gpio_config, gpio_names_size, &names_size);
 	if (!ngpio) {
 		dev_err(dev, "the device has no GPIO lines\n");
 		return -EINVAL;
@@ -1370,11 +1237,10 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 	vgpio->lines = kvcalloc(ngpio, sizeof(*vgpio->lines), GFP_KERNEL);
 	if (!vgpio->lines)
 		return -ENOMEM;
+	/* A device may keep what an earlier driver left it: all unknown. */
 	for (i = 0; i < ngpio; i++) {
-		vgpio->lines[i].dir = VGPIO_UNKNOWN;
-		/* A device may keep what an earlier driver left it. */
-		vgpio->lines[i].dev_type = VGPIO_UNKNOWN;
-		vgpio->lines[i].flags = BIT(VGPIO_MASKED);
+		vgpio->lines[i] = (struct vgpio_line){ .dir = VGPIO_UNKNOWN,
+			.dev_type = VGPIO_UNKNOWN, .flags = BIT(VGPIO_MASKED) };
 		INIT_LIST_HEAD(&vgpio->lines[i].evt_wait);
 	}
 
@@ -1453,10 +1319,8 @@ static int virtio_gpio_freeze(struct virtio_device *vdev)
 }
 
 /*
- * The device's state is unknown after the reset: give back what consumers
- * hold, output values first, then directions (an output whose value the
- * device refused stays off), then trigger types; lines nobody holds have
- * their direction asked again when needed.
+ * Give back what consumers hold: output values, then directions (an output
+ * whose value is refused stays off), then trigger types.
  */
 static int virtio_gpio_restore(struct virtio_device *vdev)
 {

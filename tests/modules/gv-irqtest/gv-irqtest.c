@@ -7,10 +7,14 @@
  *
  * Parameters: chip (the gpio_chip label), line, type (high, low, rising,
  * falling, both), request (0: leave requesting to debugfs), delay_ms (time
- * the handler thread sleeps per interrupt). /sys/kernel/debug/gv-irqtest/:
- * count (read, write to reset), enabled (0/1: disable_irq/enable_irq),
- * requested (0/1: free_irq/request_threaded_irq, a write fails with the
- * request's error) and value (the line's level).
+ * the handler thread sleeps per interrupt), keep_gpio (0: give the GPIO
+ * back once its interrupt number is known, leaving a consumer of the
+ * interrupt alone, as a device-tree "interrupts" consumer is).
+ * /sys/kernel/debug/gv-irqtest/: count (read, write to reset), enabled
+ * (0/1: disable_irq/enable_irq), requested (0/1: free_irq/
+ * request_threaded_irq, a write fails with the request's error), wake (0/1:
+ * disable_irq_wake/enable_irq_wake, a write fails with their error) and
+ * value (the line's level; an error without the GPIO).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -51,11 +55,15 @@ static unsigned int delay_ms;
 module_param(delay_ms, uint, 0444);
 MODULE_PARM_DESC(delay_ms, "milliseconds the handler thread sleeps per interrupt");
 
+static bool keep_gpio = true;
+module_param(keep_gpio, bool, 0444);
+MODULE_PARM_DESC(keep_gpio, "keep the GPIO requested (default), else only the interrupt");
+
 /**
  * struct gv_irqtest - the test consumer
  * @pdev: the device the GPIO is looked up for
  * @lookup: maps line @line of chip @chip to con_id "test" for @pdev
- * @desc: the GPIO, an input
+ * @desc: the GPIO, an input; NULL once given back (keep_gpio=0)
  * @irq: its interrupt
  * @trigger: IRQF_TRIGGER_* from the type parameter
  * @count: interrupts handled
@@ -202,6 +210,8 @@ static int gv_value_get(void *data, u64 *val)
 	struct gv_irqtest *t = data;
 	int ret;
 
+	if (!t->desc)
+		return -ENOENT;
 	ret = gpiod_get_raw_value_cansleep(t->desc);
 	if (ret < 0)
 		return ret;
@@ -210,6 +220,15 @@ static int gv_value_get(void *data, u64 *val)
 }
 
 DEFINE_DEBUGFS_ATTRIBUTE(gv_value_fops, gv_value_get, NULL, "%llu\n");
+
+static int gv_wake_set(void *data, u64 val)
+{
+	struct gv_irqtest *t = data;
+
+	return val ? enable_irq_wake(t->irq) : disable_irq_wake(t->irq);
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(gv_wake_fops, NULL, gv_wake_set, "%llu\n");
 
 static int __init gv_irqtest_init(void)
 {
@@ -274,6 +293,10 @@ static int __init gv_irqtest_init(void)
 		goto err_gpio;
 	}
 	t->irq = ret;
+	if (!keep_gpio) {
+		gpiod_put(t->desc);
+		t->desc = NULL;
+	}
 
 	if (request) {
 		ret = gv_irqtest_set_requested(t, true);
@@ -288,6 +311,7 @@ static int __init gv_irqtest_init(void)
 	debugfs_create_file_unsafe("requested", 0644, t->dir, t,
 				   &gv_requested_fops);
 	debugfs_create_file_unsafe("value", 0444, t->dir, t, &gv_value_fops);
+	debugfs_create_file_unsafe("wake", 0200, t->dir, t, &gv_wake_fops);
 
 	gv = t;
 	pr_info("chip '%s' line %u: irq %d, type %s%s\n", chip, line, t->irq,
@@ -295,7 +319,8 @@ static int __init gv_irqtest_init(void)
 	return 0;
 
 err_gpio:
-	gpiod_put(t->desc);
+	if (t->desc)
+		gpiod_put(t->desc);
 err_pdev:
 	platform_device_unregister(t->pdev);
 err_lookup:
@@ -313,7 +338,8 @@ static void __exit gv_irqtest_exit(void)
 
 	debugfs_remove_recursive(t->dir);
 	gv_irqtest_set_requested(t, false);
-	gpiod_put(t->desc);
+	if (t->desc)
+		gpiod_put(t->desc);
 	platform_device_unregister(t->pdev);
 	gpiod_remove_lookup_table(t->lookup);
 	kfree(t->lookup);
