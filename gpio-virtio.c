@@ -15,7 +15,6 @@
 #include <linux/device.h>
 #include <linux/gpio/driver.h>
 #include <linux/irq.h>
-#include <linux/irqdesc.h>
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
@@ -32,7 +31,6 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_gpio.h>
 #include <linux/virtio_ids.h>
-#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 static unsigned int timeout_ms = 1000;
@@ -308,14 +306,6 @@ static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own
 	return ret;
 }
 
-/* Drop the caller's reference to @b once its results are read. */
-static void vgpio_release(struct virtio_gpio *vgpio, struct vgpio_batch *b)
-{
-	spin_lock_irq(&vgpio->req_lock);
-	vgpio_batch_put(b);
-	spin_unlock_irq(&vgpio->req_lock);
-}
-
 /*
  * A device's ERR is a refusal (-EIO); a reply that is not well formed is
  * a broken device (-EPROTO): the request may or may not have been done.
@@ -401,7 +391,9 @@ static int vgpio_ops(struct virtio_gpio *vgpio, struct vgpio_op *ops, unsigned i
 			vgpio_note(vgpio, op);
 			ret = ret ?: op->ret;
 		}
-		vgpio_release(vgpio, b);
+		spin_lock_irq(&vgpio->req_lock);
+		vgpio_batch_put(b);	/* the results are read */
+		spin_unlock_irq(&vgpio->req_lock);
 	}
 	if (atomic_dec_and_test(&vgpio->users))
 		wake_up_var(&vgpio->users);
@@ -919,6 +911,7 @@ static const struct irq_chip vgpio_irq_chip = {
 	.irq_request_resources	= vgpio_irq_reqres,
 	.irq_release_resources	= vgpio_irq_relres,
 	.irq_print_chip		= vgpio_irq_print_chip,
+	.name			= "gpio-virtio",
 	.flags			= IRQCHIP_IMMUTABLE,
 };
 
@@ -949,7 +942,7 @@ static int vgpio_start(struct virtio_gpio *vgpio)
 		{ .name = "requestq", .callback = vgpio_request_done },
 		{ .name = "eventq", .callback = vgpio_event_done },
 	};
-	struct virtqueue *vqs[2] = { NULL, NULL };
+	struct virtqueue *vqs[2] = { };
 	int ret;
 
 	ret = virtio_find_vqs(vgpio->vdev,
@@ -998,9 +991,6 @@ static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 					      VIRTIO_GPIO_IRQ_TYPE_NONE };
 	}
 	vgpio_ops(vgpio, ops, n, true);
-	for (i = 0; i < n; i++)
-		vgpio->lines[ops[i].line].dev_type = ops[i].ret && ops[i].ret != -EIO ?
-			VGPIO_UNKNOWN : VIRTIO_GPIO_IRQ_TYPE_NONE;
 	mutex_unlock(&vgpio->irq_lock);
 	/* NONE gives the pairs back (INVALID). */
 	wait_event_timeout(vgpio->evt_wq, !atomic_read(&vgpio->evt_owned), vgpio_timeout(true));
@@ -1092,9 +1082,11 @@ static void vgpio_read_names(struct virtio_gpio *vgpio, u32 size)
 	b->msg[0].req.type = cpu_to_le16(VIRTIO_GPIO_MSG_GET_NAMES);
 	ret = vgpio_xfer(vgpio, b, false) ?: vgpio_check(vgpio, &b->msg[0]);
 	/* Answered, the block is ours; else it goes with the batch. */
+	spin_lock_irq(&vgpio->req_lock);
 	if (!ret)
 		b->msg[0].resp = &b->msg[0].res;
-	vgpio_release(vgpio, b);
+	vgpio_batch_put(b);
+	spin_unlock_irq(&vgpio->req_lock);
 	if (ret) {
 		dev_warn(dev, "cannot read line names (%d): lines are unnamed\n", ret);
 		return;
@@ -1167,13 +1159,13 @@ static void vgpio_use_names(struct virtio_gpio *vgpio)
 
 /*
  * Read every line's direction, a ring's worth at a time, so gpiolib's
- * question for each line costs nothing; a device that does not answer fails
- * the probe once. A direction the device will not tell is NONE (inactive).
+ * question for each line costs nothing. A line whose direction the device
+ * will not tell, or not in time (once, not timeout_ms per line), is NONE.
  */
 static int vgpio_read_directions(struct virtio_gpio *vgpio)
 {
+	unsigned int i, lost = 0;
 	struct vgpio_op *ops;
-	unsigned int i;
 	int ret = 0;
 
 	ops = kvcalloc(vgpio->ngpio, sizeof(*ops), GFP_KERNEL);
@@ -1182,13 +1174,17 @@ static int vgpio_read_directions(struct virtio_gpio *vgpio)
 	for (i = 0; i < vgpio->ngpio; i++)
 		ops[i] = (struct vgpio_op){ VIRTIO_GPIO_MSG_GET_DIRECTION, i };
 	vgpio_ops(vgpio, ops, vgpio->ngpio, false);
-	for (i = 0; i < vgpio->ngpio && !ret; i++)
-		if (ops[i].ret != -EIO && ops[i].ret != -EPROTO)
-			ret = ops[i].ret;
+	for (i = 0; i < vgpio->ngpio; i++) {
+		if (vgpio->lines[i].dir != VGPIO_UNKNOWN)
+			continue;
+		vgpio->lines[i].dir = VIRTIO_GPIO_DIRECTION_NONE;
+		ret = lost++ ? ret : ops[i].ret;
+	}
+	if (lost)
+		dev_warn(&vgpio->vdev->dev, "%u lines' directions not read (%d): taken as NONE\n",
+			 lost, ret);
 	kvfree(ops);
-	if (ret)
-		dev_err(&vgpio->vdev->dev, "cannot read the lines' directions: %d\n", ret);
-	return ret;
+	return ret == -ENOMEM || ret == -ENODEV ? ret : 0;
 }
 
 static void vgpio_free(struct virtio_gpio *vgpio)
