@@ -86,6 +86,7 @@ enum {
 	VGPIO_QUEUED,	/* the device owns the event buffer pair */
 	VGPIO_STALE,	/* ... queued before the type changed */
 	VGPIO_RESYNC,	/* the device's events contradict its type */
+	VGPIO_LATCHED,	/* an edge came while the line was masked */
 	VGPIO_MASKED,	/* the irq core masked the line (kept across a reset) */
 	VGPIO_REPLAY,	/* the irq core asked for a resend (kept too) */
 };
@@ -141,7 +142,7 @@ struct virtio_gpio {
 	struct virtqueue *evt_vq;	/* NULL without interrupts */
 	spinlock_t evq_lock;	/* evt_vq, evt_waiting, lines' event state */
 	struct list_head evt_waiting;
-	atomic_t evt_owned;	/* pairs the device owns */
+	unsigned int evt_owned;	/* pairs the device owns */
 	wait_queue_head_t evt_wq;	/* teardown waits for the pairs */
 	struct delayed_work resync;
 	struct mutex irq_lock;	/* the irq bus lock: trigger state, caps */
@@ -566,12 +567,16 @@ static struct vgpio_line *irqd_to_line(struct irq_data *d)
 static bool vgpio_evt_arm(struct virtio_gpio *vgpio, struct vgpio_line *line)
 {
 	struct scatterlist req_sg, res_sg, *sgs[] = { &req_sg, &res_sg };
+	unsigned long flags;
 	int ret;
 
 	lockdep_assert_held(&vgpio->evq_lock);
 
-	if (!vgpio->evt_vq || (READ_ONCE(line->flags) & (BIT(VGPIO_ENABLED) | BIT(VGPIO_MASKED) |
-	    BIT(VGPIO_QUEUED) | BIT(VGPIO_RESYNC))) != BIT(VGPIO_ENABLED))
+	flags = READ_ONCE(line->flags);
+	/* An edge line is armed again at once (the next edge is latched). */
+	if (!vgpio->evt_vq || (flags & (BIT(VGPIO_ENABLED) | BIT(VGPIO_QUEUED) | BIT(VGPIO_RESYNC) |
+	    BIT(VGPIO_LATCHED))) != BIT(VGPIO_ENABLED) ||
+	    ((flags & BIT(VGPIO_MASKED)) && (READ_ONCE(line->dev_type) & IRQ_TYPE_LEVEL_MASK)))
 		return false;
 	sg_init_one(&req_sg, &line->evt->req, sizeof(line->evt->req));
 	sg_init_one(&res_sg, &line->evt->res, sizeof(line->evt->res));
@@ -587,19 +592,22 @@ static bool vgpio_evt_arm(struct virtio_gpio *vgpio, struct vgpio_line *line)
 	}
 	list_del_init(&line->evt_wait);
 	set_bit(VGPIO_QUEUED, &line->flags);
-	atomic_inc(&vgpio->evt_owned);
+	vgpio->evt_owned++;
 	return true;
 }
 
 /*
- * Hand over the resend the irq core asked for, then arm the line: where no
- * irq core lock is held (the bus unlock, resync, restore).
+ * Hand the irq core the resend it asked for, then an edge latched while the
+ * line was masked, then arm the line: where no irq core lock is held (the
+ * bus unlock, resync, restore).
  */
 static void vgpio_evt_update(struct virtio_gpio *vgpio, struct vgpio_line *line)
 {
+	spin_lock_irq(&vgpio->evq_lock);
 	if (test_and_clear_bit(VGPIO_REPLAY, &line->flags))
 		generic_handle_domain_irq_safe(vgpio->gc.irq.domain, line - vgpio->lines);
-	spin_lock_irq(&vgpio->evq_lock);
+	if (!test_bit(VGPIO_MASKED, &line->flags) && test_and_clear_bit(VGPIO_LATCHED, &line->flags))
+		generic_handle_domain_irq_safe(vgpio->gc.irq.domain, line - vgpio->lines);
 	if (vgpio_evt_arm(vgpio, line))
 		virtqueue_kick(vgpio->evt_vq);
 	spin_unlock_irq(&vgpio->evq_lock);
@@ -612,6 +620,7 @@ static void vgpio_evt_update(struct virtio_gpio *vgpio, struct vgpio_line *line)
 static void vgpio_evt_enable(struct virtio_gpio *vgpio, struct vgpio_line *line, bool on)
 {
 	spin_lock_irq(&vgpio->evq_lock);
+	clear_bit(VGPIO_LATCHED, &line->flags);
 	if (on)
 		set_bit(VGPIO_ENABLED, &line->flags);
 	else if (test_and_clear_bit(VGPIO_ENABLED, &line->flags) &&
@@ -622,7 +631,8 @@ static void vgpio_evt_enable(struct virtio_gpio *vgpio, struct vgpio_line *line,
 
 /*
  * One pair back, for the line of its token (never the one it names). VALID
- * on an enabled line goes to the irq core, whose flow handler masks it.
+ * on an enabled line goes to the irq core, whose flow handler masks it
+ * (or waits for the unmask, see vgpio_evt_arm()).
  * INVALID answers a line being disabled, also late for a pair queued before
  * a type change (some devices give it back at the next edge instead, VALID:
  * an event of the new type). Anything else, or INVALID on a line believed
@@ -640,15 +650,20 @@ static void vgpio_evt_one(struct virtio_gpio *vgpio, struct vgpio_line *line)
 
 	if (line->evt_len == sizeof(line->evt->res) && status <= VIRTIO_GPIO_IRQ_STATUS_VALID &&
 	    (status == VIRTIO_GPIO_IRQ_STATUS_VALID || stale || !on)) {
-		if (status == VIRTIO_GPIO_IRQ_STATUS_VALID && on)
+		if (status != VIRTIO_GPIO_IRQ_STATUS_VALID || !on)
+			return;
+		/* Masked: an edge waits for the unmask, a level is asked again. */
+		if (!test_bit(VGPIO_MASKED, &line->flags))
 			generic_handle_domain_irq_safe(vgpio->gc.irq.domain, hw);
+		else if (!(READ_ONCE(line->dev_type) & IRQ_TYPE_LEVEL_MASK))
+			set_bit(VGPIO_LATCHED, &line->flags);
 		return;
 	}
 	dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: unexpected event (status %u, %u bytes)\n",
 			     hw, status, line->evt_len);
 	if (on) {
 		set_bit(VGPIO_RESYNC, &line->flags);
-		schedule_delayed_work(&vgpio->resync, msecs_to_jiffies(10));
+		queue_delayed_work(system_long_wq, &vgpio->resync, msecs_to_jiffies(10));
 	}
 }
 
@@ -669,7 +684,7 @@ static void vgpio_event_done(struct virtqueue *vq)
 	spin_lock_irqsave(&vgpio->evq_lock, flags);
 	while ((line = virtqueue_get_buf(vq, &len))) {
 		clear_bit(VGPIO_QUEUED, &line->flags);
-		atomic_dec(&vgpio->evt_owned);
+		vgpio->evt_owned--;
 		line->evt_len = len;
 		*tail = line;
 		tail = &line->evt_next;
@@ -688,7 +703,7 @@ static void vgpio_event_done(struct virtqueue *vq)
 	if (kick)
 		virtqueue_kick(vq);
 	spin_unlock_irqrestore(&vgpio->evq_lock, flags);
-	if (done && wq_has_sleeper(&vgpio->evt_wq))
+	if (done && READ_ONCE(vgpio->closing))
 		wake_up(&vgpio->evt_wq);
 }
 
@@ -915,7 +930,7 @@ static const struct irq_chip vgpio_irq_chip = {
 	.flags			= IRQCHIP_IMMUTABLE,
 };
 
-/* Bring lines whose events contradicted their type back in step. */
+/* Bring lines whose events contradicted their type back in step (it waits for replies). */
 static void vgpio_resync_work(struct work_struct *work)
 {
 	struct virtio_gpio *vgpio = container_of(to_delayed_work(work), struct virtio_gpio, resync);
@@ -993,7 +1008,7 @@ static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 	vgpio_ops(vgpio, ops, n, true);
 	mutex_unlock(&vgpio->irq_lock);
 	/* NONE gives the pairs back (INVALID). */
-	wait_event_timeout(vgpio->evt_wq, !atomic_read(&vgpio->evt_owned), vgpio_timeout(true));
+	wait_event_timeout(vgpio->evt_wq, !READ_ONCE(vgpio->evt_owned), vgpio_timeout(true));
 
 	for (i = 0, n = 0; ops && release && i < vgpio->ngpio; i++)
 		if (vgpio->lines[i].held || vgpio->lines[i].active)
@@ -1035,7 +1050,7 @@ static void vgpio_stop(struct virtio_gpio *vgpio)
 		;
 	vgpio->evt_vq = NULL;
 	INIT_LIST_HEAD(&vgpio->evt_waiting);
-	atomic_set(&vgpio->evt_owned, 0);
+	vgpio->evt_owned = 0;
 	for (i = 0; i < vgpio->ngpio; i++) {
 		line = &vgpio->lines[i];
 		for (bit = VGPIO_ENABLED; bit < VGPIO_MASKED; bit++)
