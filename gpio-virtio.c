@@ -332,6 +332,8 @@ struct vgpio_op {
 	int ret;
 };
 
+#define VGPIO_OP(type, line, value)	((struct vgpio_op){ VIRTIO_GPIO_MSG_##type, line, value })
+
 /* What a request that ended leaves known about its line. */
 static void vgpio_note(struct virtio_gpio *vgpio, struct vgpio_op *op)
 {
@@ -603,11 +605,14 @@ static bool vgpio_evt_arm(struct virtio_gpio *vgpio, struct vgpio_line *line)
  */
 static void vgpio_evt_update(struct virtio_gpio *vgpio, struct vgpio_line *line)
 {
+	unsigned int hw = line - vgpio->lines;
+
 	spin_lock_irq(&vgpio->evq_lock);
 	if (test_and_clear_bit(VGPIO_REPLAY, &line->flags))
-		generic_handle_domain_irq_safe(vgpio->gc.irq.domain, line - vgpio->lines);
-	if (!test_bit(VGPIO_MASKED, &line->flags) && test_and_clear_bit(VGPIO_LATCHED, &line->flags))
-		generic_handle_domain_irq_safe(vgpio->gc.irq.domain, line - vgpio->lines);
+		generic_handle_domain_irq_safe(vgpio->gc.irq.domain, hw);
+	if (!test_bit(VGPIO_MASKED, &line->flags) &&
+	    test_and_clear_bit(VGPIO_LATCHED, &line->flags))
+		generic_handle_domain_irq_safe(vgpio->gc.irq.domain, hw);
 	if (vgpio_evt_arm(vgpio, line))
 		virtqueue_kick(vgpio->evt_vq);
 	spin_unlock_irq(&vgpio->evq_lock);
@@ -752,15 +757,11 @@ static void vgpio_irq_sync(struct virtio_gpio *vgpio, unsigned int hw)
 	u8 want = line->active ? line->type : VIRTIO_GPIO_IRQ_TYPE_NONE;
 	int ret = vgpio_set_type(vgpio, hw, want);
 
-	if (ret == -EIO && want != VIRTIO_GPIO_IRQ_TYPE_NONE) {
+	if (ret == -EIO && want)
 		line->rejected |= BIT(want);
-		dev_warn(&vgpio->vdev->dev,
-			 "line %u: the device refused interrupt type %#x: no interrupts\n",
-			 hw, want);
-	} else if (ret && ret != -ENODEV) {
-		dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: interrupt type %#x not set: %d\n",
-				     hw, want, ret);
-	}
+	if (ret && ret != -ENODEV)
+		dev_warn_ratelimited(&vgpio->vdev->dev, "line %u: interrupt type %#x not set (%d)%s\n",
+				     hw, want, ret, ret == -EIO ? ": refused, no interrupts" : "");
 }
 
 /*
@@ -868,7 +869,7 @@ static int vgpio_irq_reqres(struct irq_data *d)
 
 	/*
 	 * gpiochip_remove() frees the interrupts it finds requested, once;
-	 * vgpio_quiesce() sets @closing before it takes the bus lock held
+	 * vgpio_stop() sets @closing before it takes the bus lock held
 	 * here, so a request either is in place by then or fails now.
 	 */
 	if (READ_ONCE(vgpio->closing))
@@ -981,20 +982,24 @@ static int vgpio_start(struct virtio_gpio *vgpio)
 }
 
 /*
- * Undo what the driver set before a reset, which the device does not see
- * (vhost-user): NONE for every line with a type, the pairs back (bounded
- * wait); with @release (remove) direction NONE for the lines in use, on
- * freeze a held output keeps its level. Consumers' requests fail from here.
+ * Undo what the driver set, then reset the device and take every buffer
+ * back. The device does not see the reset (vhost-user), so every line with
+ * a type gets NONE and its pair comes back first (bounded waits); with
+ * @release (remove) the lines in use get direction NONE, while on freeze a
+ * held output keeps its level. Consumers' requests fail from the start;
+ * after the reset the device's types and directions are unknown.
  */
-static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
+static void vgpio_stop(struct virtio_gpio *vgpio, bool release)
 {
+	unsigned int i, n = 0, bit;
 	struct vgpio_op *ops;
-	unsigned int i, n = 0;
+	struct vgpio_msg *m;
 
+	if (!vgpio->req_vq)
+		return;
 	spin_lock_irq(&vgpio->req_lock);
 	vgpio->closing = true;
 	spin_unlock_irq(&vgpio->req_lock);
-
 	/* Interrupt requests under way end before the teardown goes on. */
 	mutex_lock(&vgpio->irq_lock);
 	ops = kvcalloc(vgpio->ngpio, sizeof(*ops), GFP_KERNEL);
@@ -1002,41 +1007,24 @@ static void vgpio_quiesce(struct virtio_gpio *vgpio, bool release)
 		if (!vgpio->lines[i].evt || vgpio->lines[i].dev_type == VIRTIO_GPIO_IRQ_TYPE_NONE)
 			continue;
 		vgpio_evt_enable(vgpio, &vgpio->lines[i], false);
-		ops[n++] = (struct vgpio_op){ VIRTIO_GPIO_MSG_IRQ_TYPE, i,
-					      VIRTIO_GPIO_IRQ_TYPE_NONE };
+		ops[n++] = VGPIO_OP(IRQ_TYPE, i, VIRTIO_GPIO_IRQ_TYPE_NONE);
 	}
 	vgpio_ops(vgpio, ops, n, true);
 	mutex_unlock(&vgpio->irq_lock);
 	/* NONE gives the pairs back (INVALID). */
 	wait_event_timeout(vgpio->evt_wq, !READ_ONCE(vgpio->evt_owned), vgpio_timeout(true));
-
 	for (i = 0, n = 0; ops && release && i < vgpio->ngpio; i++)
 		if (vgpio->lines[i].held || vgpio->lines[i].active)
-			ops[n++] = (struct vgpio_op){ VIRTIO_GPIO_MSG_SET_DIRECTION, i,
-						      VIRTIO_GPIO_DIRECTION_NONE };
+			ops[n++] = VGPIO_OP(SET_DIRECTION, i, VIRTIO_GPIO_DIRECTION_NONE);
 	vgpio_ops(vgpio, ops, n, true);
 	kvfree(ops);
-}
 
-/*
- * Reset the device and take every buffer back. The device's trigger types
- * and directions are unknown from here on (restore sorts them out).
- */
-static void vgpio_stop(struct virtio_gpio *vgpio)
-{
-	unsigned int i, bit;
-	struct vgpio_line *line;
-	struct vgpio_msg *m;
-
-	if (!vgpio->req_vq)
-		return;
 	spin_lock_irq(&vgpio->req_lock);
 	vgpio->broken = true;
 	spin_unlock_irq(&vgpio->req_lock);
 	/* After the reset no callback runs and the device owns nothing. */
 	virtio_reset_device(vgpio->vdev);
 	cancel_delayed_work_sync(&vgpio->resync);
-
 	spin_lock_irq(&vgpio->req_lock);
 	while ((m = virtqueue_detach_unused_buf(vgpio->req_vq)))
 		vgpio_batch_put(m->b);
@@ -1052,11 +1040,10 @@ static void vgpio_stop(struct virtio_gpio *vgpio)
 	INIT_LIST_HEAD(&vgpio->evt_waiting);
 	vgpio->evt_owned = 0;
 	for (i = 0; i < vgpio->ngpio; i++) {
-		line = &vgpio->lines[i];
 		for (bit = VGPIO_ENABLED; bit < VGPIO_MASKED; bit++)
-			clear_bit(bit, &line->flags);
-		INIT_LIST_HEAD(&line->evt_wait);
-		line->dev_type = VGPIO_UNKNOWN;
+			clear_bit(bit, &vgpio->lines[i].flags);
+		INIT_LIST_HEAD(&vgpio->lines[i].evt_wait);
+		vgpio->lines[i].dev_type = VGPIO_UNKNOWN;
 	}
 	spin_unlock_irq(&vgpio->evq_lock);
 	mutex_unlock(&vgpio->irq_lock);
@@ -1187,7 +1174,7 @@ static int vgpio_read_directions(struct virtio_gpio *vgpio)
 	if (!ops)
 		return -ENOMEM;
 	for (i = 0; i < vgpio->ngpio; i++)
-		ops[i] = (struct vgpio_op){ VIRTIO_GPIO_MSG_GET_DIRECTION, i };
+		ops[i] = VGPIO_OP(GET_DIRECTION, i, 0);
 	vgpio_ops(vgpio, ops, vgpio->ngpio, false);
 	for (i = 0; i < vgpio->ngpio; i++) {
 		if (vgpio->lines[i].dir != VGPIO_UNKNOWN)
@@ -1299,7 +1286,7 @@ static int virtio_gpio_probe(struct virtio_device *vdev)
 		return 0;
 	dev_err(dev, "cannot add the GPIO chip: %d\n", ret);
 err_stop:
-	vgpio_stop(vgpio);
+	vgpio_stop(vgpio, false);
 err_free:
 	vgpio_free(vgpio);
 	vdev->priv = NULL;
@@ -1310,9 +1297,8 @@ static void virtio_gpio_remove(struct virtio_device *vdev)
 {
 	struct virtio_gpio *vgpio = vdev->priv;
 
-	vgpio_quiesce(vgpio, true);
 	/* Fail what is still in flight, so gpiolib does not wait for it. */
-	vgpio_stop(vgpio);
+	vgpio_stop(vgpio, true);
 	gpiochip_remove(&vgpio->gc);
 	/* Requests that raced the removal have failed; let them leave. */
 	wait_var_event(&vgpio->users, !atomic_read(&vgpio->users));
@@ -1324,8 +1310,7 @@ static int virtio_gpio_freeze(struct virtio_device *vdev)
 {
 	struct virtio_gpio *vgpio = vdev->priv;
 
-	vgpio_quiesce(vgpio, false);
-	vgpio_stop(vgpio);
+	vgpio_stop(vgpio, false);
 	return 0;
 }
 
@@ -1352,11 +1337,9 @@ static int virtio_gpio_restore(struct virtio_device *vdev)
 				WRITE_ONCE(line->dir, line->active ?
 					   VIRTIO_GPIO_DIRECTION_IN : VGPIO_UNKNOWN);
 			if (line->dir == VIRTIO_GPIO_DIRECTION_OUT && !pass)
-				ops[n++] = (struct vgpio_op){ VIRTIO_GPIO_MSG_SET_VALUE,
-							      i, line->val };
+				ops[n++] = VGPIO_OP(SET_VALUE, i, line->val);
 			else if (line->dir != VGPIO_UNKNOWN && pass)
-				ops[n++] = (struct vgpio_op){ VIRTIO_GPIO_MSG_SET_DIRECTION,
-							      i, line->dir };
+				ops[n++] = VGPIO_OP(SET_DIRECTION, i, line->dir);
 		}
 		ret |= vgpio_ops(vgpio, ops, n, false);
 		for (i = 0; !pass && i < n; i++)
