@@ -77,8 +77,10 @@ r=$(hctl get 5)
 hctl fault clear >/dev/null
 [ $rc != 0 ] && [ "$(field dir "$r")" != out ]
 report $? "$t: gpioset fails and the line is no output" "rc $rc; $r; $(cat /tmp/o)"
-gpioset -t 0 -c "$chip" 5=1 > /tmp/o 2>&1 && wait_out 5 1
-report $? "$t: the next gpioset drives the line high" "$(cat /tmp/o)"
+g_hold "$chip" 5=1
+wait_out 5 1
+report $? "$t: the next gpioset drives the line high" "$(hctl get 5)"
+g_release
 
 # A consumer of the interrupt alone (as a device-tree "interrupts" user):
 # requesting and freeing the line's GPIO leaves the interrupt working.
