@@ -55,7 +55,7 @@ shell_mode() {
 	   kill %1
 	   gpiomon -c $chip -e rising -n 3 BUTTON0 &
 	   hctl pulse 4 3 200000          (three presses of BUTTON0 from the "host")
-	   cat /sys/kernel/debug/gpio-virtio/*/stats
+	   cat /sys/kernel/debug/gpio     (the driver's view of the lines in use)
 	   dmesg | grep -i gpio
 	 hctl sends a command to the simulator's control socket (ping, get L,
 	 level L 0|1, pulse L N PERIOD_US, stats, ...). Type exit to power off.
@@ -124,13 +124,14 @@ say "\$ gpioget --numeric -c $chip WAKE"
 say "  $v"
 expect_eq "gpioget reads WAKE as the host set it" 1 "$v"
 
+say "--- 5. the driver's view of the lines in use (no request sent): LED0 and LED2 held"
+say "\$ cat /sys/kernel/debug/gpio"
+awk -v c="$chip" '$1 == c":" { on = 1; next } /^gpiochip/ { on = 0 } on' \
+	/sys/kernel/debug/gpio > /tmp/dbg 2>&1
+while IFS= read -r l; do say "  $l"; done < /tmp/dbg
+[ "$(grep -cE '^ *line (0|2): dir 1 value 1 held 1' /tmp/dbg)" = 2 ]
+report $? "the driver shows LED0 and LED2 as held outputs, high" "$(tr '\n' ' ' < /tmp/dbg)"
 kill $hold 2>/dev/null
 wait $hold 2>/dev/null
-say "--- 5. released the LEDs; the driver's counters for LED0 and BUTTON0"
-for f in /sys/kernel/debug/gpio-virtio/*/stats; do
-	[ -f "$f" ] || continue
-	say "\$ cat $f (header, lines 0 and 4)"
-	awk '$1 == "#" || $1 == "0" || $1 == "4"' "$f" | while IFS= read -r l; do say "  $l"; done
-done
 say "--- done"
 finish
