@@ -541,20 +541,31 @@ static void cmd_locked(struct sim *s, char **av, int ac, char *r, size_t cap)
 			cmd_get(s, (uint32_t)a, r, cap);
 	} else if ((!strcmp(c, "level") || !strcmp(c, "fail") ||
 		    !strcmp(c, "hang")) && ac == 3) {
-		if (parse_line(s, av[1], &a)) {
+		unsigned long last;
+		char *dash = c[0] == 'l' ? NULL : strchr(av[1], '-');
+
+		/* fail and hang also take a range of lines, A-B. */
+		if (dash)
+			*dash = 0;
+		if (parse_line(s, av[1], &a) ||
+		    (dash && (parse_line(s, dash + 1, &last) || last < a))) {
 			snprintf(r, cap, "err bad line '%s'", av[1]);
 			return;
 		}
+		if (!dash)
+			last = a;
 		if (parse_num(av[2], 1, &b)) {
 			snprintf(r, cap, "err bad value '%s' (0 or 1)", av[2]);
 			return;
 		}
-		if (c[0] == 'l')
-			model_set_level(&s->m, (uint32_t)a, (int)b);
-		else if (c[0] == 'f')
-			model_set_fail(&s->m, (uint32_t)a, b);
-		else
-			model_set_hang(&s->m, (uint32_t)a, b);
+		for (; a <= last; a++) {
+			if (c[0] == 'l')
+				model_set_level(&s->m, (uint32_t)a, (int)b);
+			else if (c[0] == 'f')
+				model_set_fail(&s->m, (uint32_t)a, b);
+			else
+				model_set_hang(&s->m, (uint32_t)a, b);
+		}
 		snprintf(r, cap, "ok");
 	} else if (!strcmp(c, "edgetimes") && ac == 2) {
 		if (parse_line(s, av[1], &a))

@@ -1013,6 +1013,16 @@ def test_behaviour():
     _, a = g.request(6, 2, 1)
     g.used(0)
     tap(g.m[a] == 0, 'refuse none: every type again')
+    # hang and fail over a range of lines.
+    tap(c.cmd('hang 1-3 1') == 'ok' and c.cmd('hang 3-1 1').startswith('err bad line') and
+        c.cmd('fail 0-8 1').startswith('err bad line'), 'hang A-B: a range of lines; a bad range answers err')
+    hs = [g.request(4, ln, 0) for ln in range(4)]
+    u = g.used(0, n=2, wait=0.5)
+    held = stats_field(c, 'inflight')
+    c.cmd('hang 1-3 0')
+    u += g.used(0, n=3)
+    tap([h for h, _ in u][:1] == [hs[0][0]] and held == 3 and len(u) == 4,
+        'hang A-B 1 holds the requests of every line in the range, 0 answers them', (u, held))
     fe.s.close()
     p.send_signal(signal.SIGTERM)
     finish(p)
