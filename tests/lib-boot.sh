@@ -323,6 +323,10 @@ run_boot() {
 	# (suites that look for stalls of their own lower them at run time).
 	local i append="console=$G_CON loglevel=5 panic=-1 gv.test=$suite gv.driver=$drv gv.debug=$KDEBUG gv.ctl=$G_CTL"
 	append="$append rcupdate.rcu_cpu_stall_timeout=120 watchdog_thresh=30"
+	# The same starvation during the boot's IO-APIC timer check makes an
+	# x86 kernel panic ("IO-APIC + timer doesn't work!"; seen in 2 of
+	# about 20 boots on 6.12 with a host load of 24): the check is skipped.
+	[ "${KARCH:-x86_64}" = arm64 ] || append="$append no_timer_check"
 	kargs=(-kernel "$KIMAGE" -initrd "$INITRD")
 	if [ -n "$dtsrc" ]; then
 		if [ "$G_DEV" != vhost-user-gpio-device ]; then
