@@ -8,14 +8,19 @@
 # benchmark passes its settings as gv.* arguments this way).
 # shellcheck shell=bash
 
-n=0 passed=0 failed=0 todo=0
+n=0 passed=0 failed=0 todo=0 skipped=0
 start_time=$(date +%s)
 
+# A check reported "ok ... # SKIP REASON" did not run: it counts as
+# skipped, never as passed.
 tap() {	# tap ok|notok DESCRIPTION [DIAGNOSTIC...]
 	local res=$1 desc=$2
 	shift 2
 	n=$((n + 1))
-	if [ "$res" = ok ]; then
+	if [ "$res" = ok ] && [[ "$desc" == *"# SKIP"* ]]; then
+		echo "ok $n - $desc"
+		skipped=$((skipped + 1))
+	elif [ "$res" = ok ]; then
 		echo "ok $n - $desc"
 		case "$desc" in *"# TODO"*) todo=$((todo + 1)) ;; esac
 		passed=$((passed + 1))
@@ -318,9 +323,10 @@ run_boot() {
 	# (suites that look for stalls of their own lower them at run time).
 	local i append="console=$G_CON loglevel=5 panic=-1 gv.test=$suite gv.driver=$drv gv.debug=$KDEBUG gv.ctl=$G_CTL"
 	append="$append rcupdate.rcu_cpu_stall_timeout=120 watchdog_thresh=30"
-	# x86 checks at boot that the timer interrupt arrives through the
-	# IO-APIC within a few ticks; a starved vCPU fails it and panics.
-	[ "$G_CON" = ttyS0 ] && append="$append no_timer_check"
+	# The same starvation during the boot's IO-APIC timer check makes an
+	# x86 kernel panic ("IO-APIC + timer doesn't work!"; seen in 2 of
+	# about 20 boots on 6.12 with a host load of 24): the check is skipped.
+	[ "${KARCH:-x86_64}" = arm64 ] || append="$append no_timer_check"
 	kargs=(-kernel "$KIMAGE" -initrd "$INITRD")
 	if [ -n "$dtsrc" ]; then
 		if [ "$G_DEV" != vhost-user-gpio-device ]; then

@@ -18,16 +18,21 @@
 . /tests/lib.sh
 
 # Ours gives up on a reply after TMO ms; the peer has no bound.
-TMO=500
+TMO=1000
 check "load the $GV_driver driver" gv_load timeout_ms=$TMO || finish
 chip=$(gv_chip)
 use_gen 2
 drvdir=$(readlink -f /sys/bus/virtio/devices/*/driver | head -n 1)
 dev=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$chip")")")
-# The longest a request may take while ours bounds it: the timeout plus
-# the slowness of a loaded TCG guest.
-BOUND_MS=$((TMO + 2500))
-[ "${GV_debug:-0}" = 1 ] && BOUND_MS=$((TMO + 6000))
+# Each case's request is timed alone (gvop: the one ioctl, not the
+# program's start or its line request) and its error is named:
+# - a malformed reply is EPROTO at once: within EPROTO_MS, a few round
+#   trips of a loaded TCG guest and well below timeout_ms;
+# - a reply that does not come is ETIMEDOUT no earlier than 0.9 x TMO and
+#   at most TMO_LATE ms after TMO (see timeout.sh for the measurements).
+EPROTO_MS=300
+TMO_LATE=600
+if [ "${GV_debug:-0}" = 1 ]; then EPROTO_MS=800 TMO_LATE=2500; fi
 
 # get_ok LINE WANT: one bounded gpioget of LINE reads WANT
 get_ok() {
@@ -35,19 +40,38 @@ get_ok() {
 	[ "$RC" = 0 ] && [ "$(cat /tmp/og)" = "$2" ]
 }
 
+# op_run LINE...: one gvop get of the lines, bounded (10 s past TMO); OUT
+# is its result line ("ok V... ms=T" or "err NAME ms=T", "hang (state S)"
+# when even SIGKILL left it), ERRNO the error's name, MS the time
+op_run() {
+	bounded $((TMO / 1000 + 10)) /tmp/o /tests/bin/gvop get "$chip" "$(echo "$@" | tr ' ' ,)"
+	if [ "$RC" = hang ]; then
+		OUT="hang (state $STATE after SIGKILL)" ERRNO=hang MS=$MS
+	else
+		OUT=$(op_result /tmp/o) ERRNO=
+		[ "${OUT%% *}" = err ] && ERRNO=$(echo "$OUT" | cut -d' ' -f2)
+		MS=$(op_ms /tmp/o)
+	fi
+}
+
+# is_eproto: the last op_run failed with EPROTO within EPROTO_MS
+is_eproto() { [ "$ERRNO" = EPROTO ] && [ "${MS:-99999}" -le $EPROTO_MS ]; }
+
+# is_etimedout: the last op_run failed with ETIMEDOUT in [0.9 TMO, TMO + TMO_LATE]
+is_etimedout() {
+	[ "$ERRNO" = ETIMEDOUT ] && [ "${MS:-0}" -ge $((TMO * 9 / 10)) ] &&
+		[ "${MS:-0}" -le $((TMO + TMO_LATE)) ]
+}
+
 # req_fault NAME LINE LEVEL SPEC: the line's input at LEVEL, the fault
-# armed, one bounded gpioget; the case passes when the caller gets an error
-# within BOUND_MS and the line reads right afterwards
+# armed, one op_run of the line (OUT, ERRNO, MS)
 req_fault() {
 	_n=$1 _l=$2 _v=$3 _spec=$4
 	step "$_n: $_spec"
 	hctl level "$_l" "$_v" >/dev/null
 	hctl fault "$_spec" >/dev/null || { report 1 "$_n: the simulator takes fault $_spec"; return; }
-	bounded 10 /tmp/o gpioget --numeric -c "$chip" "$_l"
-	OUT=$(outcome)
+	op_run "$_l"
 	hctl fault clear >/dev/null
-	[ "$RC" != 0 ] && [ "$RC" != hang ] && [ "$MS" -le $BOUND_MS ]
-	ERR_OK=$?
 }
 
 # mon_start FILE LINE...: gpiomon (rising edges) on LINE... in the
@@ -114,28 +138,27 @@ case_out "$t" "$([ $r1 = 0 ] && [ "$r2" = 1 ] && echo "no type refused: falling 
 
 # --- a reply later than the driver's bound
 t="delayed reply"
-step "$t: 2000 ms on line 2"
+step "$t: 3000 ms on line 2"
 hctl level 2 1 >/dev/null
-hctl fault delay,line=2,req=get-value,count=1,arg=2000 >/dev/null
+hctl fault delay,line=2,req=get-value,count=1,arg=3000 >/dev/null
 t0=$(now_ms)
-bounded 10 /tmp/o gpioget --numeric -c "$chip" 2
-OUT=$(outcome)
+op_run 2
 xfail_peer "no timeout: the caller waits as long as the device takes"
-[ "$RC" != 0 ] && [ "$RC" != hang ] && [ "$MS" -le $BOUND_MS ]
-report $? "$t: the caller gets an error within ${BOUND_MS} ms" "$OUT"
+is_etimedout
+report $? "$t: the caller gets ETIMEDOUT after $((TMO * 9 / 10)) to $((TMO + TMO_LATE)) ms" "$OUT"
 # A new request while the late reply is still due, then one after it
 # landed: neither gets the late reply's value (the input is low now).
 hctl level 2 0 >/dev/null
 get_ok 2 0
 r1=$?
-while [ $(($(now_ms) - t0)) -lt 2600 ]; do sleep 0.1; done
+while [ $(($(now_ms) - t0)) -lt 3600 ]; do sleep 0.1; done
 get_ok 2 0
 r2=$?
 [ $r1 = 0 ] && [ $r2 = 0 ]
 report $? "$t: the line reads right before and after the late reply lands" "$r1 $r2"
 get_ok 0 1
 report $? "$t: another line works"
-case_out "$t (2 s)" "$OUT; the late reply is harmless"
+case_out "$t (3 s)" "$OUT; the late reply is harmless"
 
 # --- out-of-order completion
 t="out-of-order completion"
@@ -143,10 +166,10 @@ step "$t"
 hctl level 3 1 >/dev/null
 hctl level 4 0 >/dev/null
 hctl fault reorder,req=get-value,count=2 >/dev/null
-bounded 10 /tmp/o gpioget --numeric -c "$chip" 3 4
+op_run 3 4
 hctl fault clear >/dev/null
-expect_eq "$t: two lines read in one call get their own values" "0 1 0" "$RC $(cat /tmp/o)"
-case_out "$t" "$(if [ "$RC" = 0 ]; then echo "each reply matched to its request ($(cat /tmp/o))"; else outcome; fi)"
+expect_eq "$t: two lines read in one call get their own values" "ok 1 0" "${OUT% ms=*}"
+case_out "$t" "$(if [ "${OUT%% *}" = ok ]; then echo "each reply matched to its request (${OUT% ms=*})"; else echo "$OUT"; fi)"
 
 # --- used lengths and status bytes
 for c in "used length short:5:len-short" "used length long:6:len-long" \
@@ -156,7 +179,9 @@ for c in "used length short:5:len-short" "used length long:6:len-long" \
 	k=${l#*:}
 	l=${l%%:*}
 	req_fault "$t" "$l" 1 "$k,line=$l,req=get-value,count=1"
-	report $ERR_OK "$t: the caller gets an error within ${BOUND_MS} ms" "$OUT"
+	xfail_peer "a malformed reply is -EINVAL, not -EPROTO"
+	is_eproto
+	report $? "$t: the caller gets EPROTO within ${EPROTO_MS} ms" "$OUT"
 	get_ok "$l" 1
 	report $? "$t: the line reads right afterwards"
 	case_out "$t" "$OUT"
@@ -166,7 +191,8 @@ done
 t="response value 0xff"
 req_fault "$t" 9 1 "value,line=9,req=get-value,count=1,arg=0xff"
 xfail_peer "the value byte is passed on: 0xff reads as 1"
-report $ERR_OK "$t: the caller gets an error, not a value" "$OUT"
+is_eproto
+report $? "$t: the caller gets EPROTO within ${EPROTO_MS} ms, not a value" "$OUT"
 get_ok 9 1
 report $? "$t: the line reads right afterwards"
 case_out "$t" "$OUT"
@@ -193,13 +219,23 @@ esac
 t="request queue stalled"
 step "$t"
 mon_ready 11
+# The line is requested first: the stalled queue meets the read alone.
+rm -f /tmp/go.s
+GVOP_WAIT=/tmp/go.s bg_start /tmp/o /tests/bin/gvop get "$chip" 4
+wait_grep /tmp/o '^ready' "$STALL" || say "$t: gvop did not get ready: $(cat /tmp/o)"
 hctl stall-queue 0 >/dev/null
-bounded 5 /tmp/o gpioget --numeric -c "$chip" 4
-OUT=$(outcome)
-stuck=$BPID
+touch /tmp/go.s
+bg_wait $((TMO / 1000 + 5))
+if [ "$RC" = hang ]; then
+	OUT="hang (state $STATE after SIGKILL)" ERRNO=hang
+else
+	OUT=$(op_result /tmp/o)
+	ERRNO=$(echo "$OUT" | cut -d' ' -f2) MS=$(op_ms /tmp/o)
+fi
+stuck=$BG_PID
 xfail_peer "no timeout: the caller waits until the queue is served again"
-[ "$RC" != 0 ] && [ "$RC" != hang ] && [ "$MS" -le $BOUND_MS ]
-report $? "$t: the caller gets an error within ${BOUND_MS} ms" "$OUT"
+is_etimedout
+report $? "$t: the caller gets ETIMEDOUT after $((TMO * 9 / 10)) to $((TMO + TMO_LATE)) ms" "$OUT"
 edge 11
 wait_grep /tmp/mon '^11 rising' 10
 report $? "$t: events still arrive"
@@ -354,8 +390,7 @@ expect_eq "$t: 5 requests on another line complete during the storm (slowest ${w
 [ "$s2" -gt "$s1" ]
 report $? "$t: the storm went on meanwhile ($s0 -> $s1 -> $s2 events)"
 mon_stop
-alive "$MPID"
-report $((!$?)) "$t: the consumer ends when killed"
+report $? "$t: the consumer ends when killed" "left in state '$MON_LEFT'"
 s3=$(field storm "$(hctl stats)")
 sleep 1
 s4=$(field storm "$(hctl stats)")
@@ -400,8 +435,7 @@ else
 	say "$t: $n14 events on line 14 for one edge"
 fi
 mon_stop
-alive "$MPID"
-report $((!$?)) "$t: the consumer ends when killed"
+report $? "$t: the consumer ends when killed" "left in state '$MON_LEFT'"
 rebind
 report $? "$t: unbind and bind"
 hctl level 14 0 >/dev/null
@@ -417,12 +451,11 @@ t="dropped reply"
 step "$t"
 hctl level 1 1 >/dev/null
 hctl fault drop,line=1,req=get-value,count=1 >/dev/null
-bounded 8 /tmp/o gpioget --numeric -c "$chip" 1
-OUT=$(outcome)
+op_run 1
 hung=$RC
 xfail_peer "waits for a reply forever and uninterruptibly"
-[ "$RC" != 0 ] && [ "$RC" != hang ] && [ "$MS" -le $BOUND_MS ]
-report $? "$t: the caller gets an error within ${BOUND_MS} ms" "$OUT"
+is_etimedout
+report $? "$t: the caller gets ETIMEDOUT after $((TMO * 9 / 10)) to $((TMO + TMO_LATE)) ms" "$OUT"
 hctl fault clear >/dev/null
 get_ok 0 1
 report $? "$t: another line works"

@@ -8,7 +8,8 @@
 # replies and event buffers a fault chosen from a seed (dropped, late,
 # reordered, wrong lengths, bad status and values, misdirected, repeated
 # and storming events) while guest programs get, set, change directions and
-# monitor edges on several lines. Every consumer is bounded: a program that
+# monitor edges on several lines, the second half of the time with the
+# simulator's fifo behaviour. Every consumer is bounded: a program that
 # the driver does not let go of in time is a failure. Once the fuzzer stops,
 # the chip must answer correctly; after a rebind (the device reset reclaims
 # the event buffers the fuzzer made the device lose) everything, interrupts
@@ -45,7 +46,8 @@ drvdir=$(readlink -f /sys/bus/virtio/devices/*/driver | head -n 1)
 dev=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$chip")")")
 
 # worker NAME: run ops until /tmp/fz.stop exists; counts in /tmp/fz.NAME
-# (ok, errors, hangs: an op the bound had to end)
+# (ok, errors, hangs: an op the bound had to end); the first line of each
+# failed op's error message goes to /tmp/fz.err
 worker() {
 	_n=$1 _ok=0 _err=0 _hang=0 _i=0
 	while [ ! -e /tmp/fz.stop ]; do
@@ -58,7 +60,7 @@ worker() {
 			if [ $((_i % 2)) = 0 ]; then timeout $OPMAX gpioset -t 0 -c "$chip" 7=1
 			else timeout $OPMAX gpioget --numeric -c "$chip" 7; fi ;;
 		mon) timeout 5 gpiomon -e both -n 10 -c "$chip" 6 ;;
-		esac > /dev/null 2>&1
+		esac > /dev/null 2> "/tmp/fz.e.$_n"
 		_rc=$?
 		if [ $_rc = 0 ]; then
 			_ok=$((_ok + 1))
@@ -70,6 +72,7 @@ worker() {
 			_ok=$((_ok + 1))
 		else
 			_err=$((_err + 1))
+			echo "$_n: $(head -n 1 "/tmp/fz.e.$_n")" >> /tmp/fz.err
 		fi
 		echo "ok=$_ok err=$_err hang=$_hang" > "/tmp/fz.$_n"
 	done
@@ -144,9 +147,17 @@ while [ $(($(date +%s) - t0)) -lt "$SECS" ]; do
 	if [ $((i % 25)) = 0 ]; then
 		say "fuzz $(($(date +%s) - t0)) s: $(hctl fuzz-stats); $(cat /tmp/fz.set /tmp/fz.get /tmp/fz.dir /tmp/fz.mon 2>/dev/null | tr '\n' ' ')"
 	fi
+	# The second half with the simulator's other device behaviour: every
+	# edge kept, a disabled line's buffer held to its next edge, a scan's
+	# requests shuffled.
+	if [ -z "${half:-}" ] && [ $(($(date +%s) - t0)) -ge $((SECS / 2)) ]; then
+		half=1
+		say "fuzz: behaviour $(hctl behaviour fifo)"
+	fi
 	sleep 0.2
 done
 touch /tmp/fz.stop
+hctl behaviour latch >/dev/null
 # The long readers end at SIGTERM.
 # shellcheck disable=SC2086
 kill $mons 2>/dev/null
@@ -188,6 +199,25 @@ for w in set get get1 dir mon; do
 	h=$(field hang "$s") && hangs=$((hangs + h))
 done
 expect_eq "no operation needed its ${OPMAX} s bound (seed $SEED)" 0 "$hangs"
+# The errors: every failed operation needs a fault of the device behind it
+# (a driver that fails requests of its own, or goes on failing after one
+# fault, has more failures than faults), and each is of a kind a faulty
+# reply explains: ETIMEDOUT (dropped or late), EPROTO (malformed), EIO
+# (status ERR). An operation is several requests, so it may meet several.
+# Apart from that, "get" and "get1" both ask for lines 2 and 3, so one of
+# them may find a line busy (EBUSY) while the other holds it: that is the
+# test's design, not a fault, and counts on its own.
+touch /tmp/fz.err
+busy=$(grep -c -E '^get1?: .*Device or resource busy' /tmp/fz.err)
+errs=$(($(lines_of /tmp/fz.err) - busy))
+n=$(field faults "$stats")
+say "the workers' failed operations: $errs, and $busy that found a line busy; by message: $(sed 's/^[a-z0-9]*: //' /tmp/fz.err | sort | uniq -c | sort -rn | head -n 6 | tr '\n' ';')"
+[ "$errs" -le "${n:-0}" ]
+freport $? "no more failed operations than faults injected ($errs failed, ${n:-0} faults)"
+odd=$(grep -v -E 'timed out|Protocol error|Input/output error|^get1?: .*Device or resource busy' /tmp/fz.err |
+	head -n 3 | tr '\n' ';')
+[ -z "$odd" ]
+freport $? "every failed operation failed with ETIMEDOUT, EPROTO or EIO (or EBUSY between get and get1)" "$odd"
 n=$(field faults "$stats")
 [ "${n:-0}" -gt 0 ]
 freport $? "the fuzzer injected faults" "$stats"

@@ -64,7 +64,16 @@ skip() {	# skip DESCRIPTION REASON: a check this kernel cannot run
 	echo "GV: ok - $1 # SKIP $2"
 }
 
+# finish: the suite's last check, that the simulator accepted every command
+# the suite sent it (a setup step that failed would make a later check
+# measure something else), then the suite's exit status
 finish() {
+	if [ -s /tmp/hctl.fail ]; then
+		report 1 "every simulator command of the suite was accepted" \
+			"$(wc -l < /tmp/hctl.fail) refused: $(head -n 3 /tmp/hctl.fail | tr '\n' ';')"
+	else
+		report 0 "every simulator command of the suite was accepted"
+	fi
 	[ "$FAILED" = 0 ]
 	exit $?
 }
@@ -76,9 +85,31 @@ KMEMLEAK=/sys/kernel/debug/kmemleak
 # only when it is older than five seconds and was unchanged since the scan
 # before, so one scan is not enough.
 kmemleak_scan() {
-	echo scan > "$KMEMLEAK"
+	echo scan > "$KMEMLEAK" || return 1
 	sleep 5
 	echo scan > "$KMEMLEAK"
+}
+
+# kmemleak_state: "active", or why kmemleak cannot find a leak (non-zero
+# then): its file is missing, it refuses commands (kmemleak disables itself
+# after an internal error, or with kmemleak=off, and then answers every
+# write but "clear" with EPERM), or the kernel said it stopped. A scan of a
+# disabled kmemleak finds nothing, which would pass every leak check.
+kmemleak_state() {
+	if [ ! -e "$KMEMLEAK" ]; then
+		echo "$KMEMLEAK does not exist"
+		return 1
+	fi
+	if ! _ks_err=$( { echo scan=off > "$KMEMLEAK"; } 2>&1); then
+		echo "it refuses commands: ${_ks_err:-write failed}"
+		return 1
+	fi
+	_ks_msg=$(dmesg | grep -E 'kmemleak: (Kernel memory leak detector disabled|Cannot allocate a kmemleak_object|Failed to create the scan thread)' | head -n 1)
+	if [ -n "$_ks_msg" ]; then
+		echo "the kernel said: $_ks_msg"
+		return 1
+	fi
+	echo active
 }
 
 # kmemleak_report: print, in full, every leak whose allocation went through
@@ -121,7 +152,10 @@ kmemleak_report() {
 # each reads its own reply.
 
 # hctl COMMAND...: run one simulator command; the reply (without "ok ") goes
-# to stdout; non-zero when the simulator answered an error or nothing.
+# to stdout; non-zero when the simulator answered an error or nothing. Such
+# a command is also noted in /tmp/hctl.fail, which fails the suite at its
+# finish, unless HCTL_MAYFAIL=1 says the caller expects it (a simulator
+# that is restarting, a command that ends the simulator).
 hctl() {
 	local rc owner me nopid=0
 	# This process's own pid ($$ is the main shell's in a subshell too).
@@ -147,12 +181,15 @@ hctl() {
 	(
 		echo "$*" >&7
 		if ! read -r -t "${HCTL_TIMEOUT:-30}" reply <&7; then
-			echo "no reply to: $*" >&2
-			exit 1
+			reply="no reply to: $*"
 		fi
 		case "$reply" in
 		ok*) reply=${reply#ok}; echo "${reply# }" ;;
-		*) echo "$reply" >&2; exit 1 ;;
+		*)
+			echo "$reply" >&2
+			[ "${HCTL_MAYFAIL:-0}" = 1 ] || echo "$*: $reply" >> /tmp/hctl.fail
+			exit 1
+			;;
 		esac
 	) 7<>"/dev/${GV_ctl:-ttyS1}"
 	rc=$?
@@ -168,7 +205,7 @@ hctl() {
 wait_sim() {
 	_ws_end=$(($(date +%s) + ${1:-60}))
 	while :; do
-		[ "$(HCTL_TIMEOUT=1 hctl ping 2>/dev/null)" = pong ] && return 0
+		[ "$(HCTL_MAYFAIL=1 HCTL_TIMEOUT=1 hctl ping 2>/dev/null)" = pong ] && return 0
 		[ "$(date +%s)" -lt "$_ws_end" ] || break
 		sleep 0.2
 	done
@@ -289,17 +326,67 @@ bounded() {
 	bg_wait "$_s"
 }
 
-# mon_stop: end the gpiomon started in the background as MPID (5 s bound)
+# mon_stop: end the gpiomon started in the background as MPID: SIGTERM,
+# then at most 5 s. Non-zero when it did not end: MON_LEFT is then its state
+# (D: uninterruptible sleep), and it is left behind, not waited for (a wait
+# for a process stuck in the kernel would never return).
 mon_stop() {
+	MON_LEFT=
 	kill "$MPID" 2>/dev/null
-	_i=0
-	while alive "$MPID" && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	alive "$MPID" && say "gpiomon $MPID did not end: state $(pstate "$MPID")"
-	wait "$MPID" 2>/dev/null
+	wait_dead "$MPID" 50 && return 0
+	MON_LEFT=$(pstate "$MPID")
+	say "gpiomon $MPID did not end within 5 s of SIGTERM: state $MON_LEFT"
+	return 1
 }
+
+# op_start OUT ARGS...: gvop ARGS, one operation in the background (GV_PID,
+# output in OUT), once it printed "ready" (its line request is made): the
+# operation is then under way. Non-zero when it did not get ready in
+# STALL seconds (it may have failed, see OUT).
+op_start() {
+	_o=$1
+	shift
+	rm -f "$_o"
+	/tests/bin/gvop "$@" > "$_o" 2>&1 &
+	GV_PID=$!
+	wait_grep "$_o" '^ready' "$STALL"
+}
+
+# op_result OUT: the result line of a gvop (ok ... / err NAME ...)
+op_result() { grep -E '^(ok|err)' "$1" | tail -n 1; }
+
+# op_ms OUT: the operation's time of a gvop, whole milliseconds
+op_ms() { _om=$(field ms "$(op_result "$1")") && echo "${_om%.*}"; }
+
+# killed PID SIG: send SIG to PID and time its end: KILL_MS is how long it
+# took (bounded by KILL_BOUND ms, then SIGKILL), KILL_RC its exit status,
+# or "hang" when it is still there (KILL_STATE: its state)
+killed() {
+	uptime_ms
+	_k0=$UPTIME_MS
+	kill -s "$2" "$1"
+	_k_end=$((_k0 + KILL_BOUND))
+	while alive "$1" && [ "$UPTIME_MS" -lt $_k_end ]; do
+		sleep 0.02
+		uptime_ms
+	done
+	KILL_MS=$((UPTIME_MS - _k0))
+	KILL_STATE=
+	if alive "$1"; then
+		KILL_STATE=$(pstate "$1")
+		# Where it is stuck says more than its state letter.
+		sed "s/^/GV-LOG:   pid $1 stack: /" "/proc/$1/stack" 2>/dev/null
+		kill -9 "$1" 2>/dev/null
+		wait_dead "$1" 20 && KILL_RC=hang-then-killed || KILL_RC=hang
+		return 1
+	fi
+	wait "$1" 2>/dev/null
+	KILL_RC=$?
+}
+# The longest a killed waiter may take to end: far under any timeout_ms
+# the tests use around it, with room for a loaded TCG guest.
+KILL_BOUND=1500
+[ "${GV_debug:-0}" = 1 ] && KILL_BOUND=4000
 
 # errname FILE: the error a libgpiod tool reported, as an errno name
 errname() {
@@ -485,14 +572,14 @@ lines_of() {
 wait_lines() {
 	_have=$(lines_of "$1")
 	_last=$_have
-	_t=$(date +%s)
+	_wl_t=$(date +%s)
 	while [ "$_have" -lt "$2" ]; do
 		sleep 0.05
 		_have=$(lines_of "$1")
 		if [ "$_have" != "$_last" ]; then
 			_last=$_have
-			_t=$(date +%s)
-		elif [ $(( $(date +%s) - _t )) -ge "$3" ]; then
+			_wl_t=$(date +%s)
+		elif [ $(( $(date +%s) - _wl_t )) -ge "$3" ]; then
 			return 1
 		fi
 	done
@@ -518,6 +605,98 @@ pulse_paced() {
 			return 1
 		fi
 	done
+}
+
+# dbg_irqs CHIP LINE: the interrupts our driver's debugfs counters file
+# says it handled on LINE, or nothing when the driver has no such file
+dbg_irqs() {
+	_dv=$(basename "$(dirname "$(readlink -f /sys/bus/virtio/devices/*/"$1")")")
+	_df=/sys/kernel/debug/gpio-virtio/$_dv/stats
+	[ -r "$_df" ] && awk -v l="$2" '$1 == l { print $5 }' "$_df"
+}
+
+# burst_check NAME CHIP LINES N PERIOD_US [EDGES]: free-running pulses,
+# counted on both sides of the wire. On each line of LINES (L,L,...) a
+# gvevents reader asks for EDGES (rising by default) events; the simulator
+# makes N pulses on all of them in step, one every PERIOD_US, without ever
+# waiting for the driver ("burst"); once the device has settled (every line
+# re-armed, nothing kept for it) the readers stop. Then, for every line,
+# the check passes when:
+#   the edges the device saw for the type are N (2N for both),
+#   edges = events the device completed + edges lost in the device
+#     (collapsed into a latched one, or pushed out of a full FIFO),
+#   events completed = interrupts the kernel handled for the reader's
+#     request (/proc/interrupts) = gpiolib-cdev's sequence number of the
+#     line (which counts what its own FIFO dropped for a slow reader)
+#     = our driver's debugfs count when it has one.
+# What the readers got is reported apart. BURST_KEPT and BURST_LOST are the
+# edges that found their line masked, and those lost, over all lines.
+burst_check() {
+	_bn=$1 _bc=$2 _bl=$3 _bN=$4 _bp=$5 _be=${6:-rising}
+	_bper=1
+	[ "$_be" = both ] && _bper=2
+	step "$_bn: $_bN pulses every $_bp us on line(s) $_bl"
+	_bpids=
+	for _l in $(echo "$_bl" | tr , ' '); do
+		hctl level "$_l" 0 >/dev/null
+		/tests/bin/gvevents "$_bc" "$_l" "$_be" $((_bN * _bper)) "$STALL" > "/tmp/gve.$_l" 2>&1 &
+		_bpids="$_bpids $!"
+	done
+	_bbad=
+	for _l in $(echo "$_bl" | tr , ' '); do
+		wait_grep "/tmp/gve.$_l" '^ready' "$STALL" && wait_unmasked "$_l" >/dev/null 2>&1 ||
+			_bbad="$_bbad line $_l not ready: $(head -c 200 "/tmp/gve.$_l")"
+		eval "_bd0_$_l=\$(dbg_irqs \"\$_bc\" \$_l)"
+	done
+	hctl reset-stats >/dev/null
+	_br=$(HCTL_TIMEOUT=$((_bN * _bp / 1000000 + 60)) hctl burst "$_bl" "$_bN" "$_bp") ||
+		_bbad="$_bbad burst failed: $_br"
+	# Settled: every line holds its buffer with nothing kept, the same in
+	# two looks 0.2 s apart (bounded: STALL seconds without any change).
+	_bprev= _bsame=0 _bt=$(date +%s)
+	while :; do
+		_bst=$(hctl irqstate)
+		_bnow=
+		_bsettled=1
+		for _l in $(echo "$_bl" | tr , ' '); do
+			_bx=$(echo "$_bst" | tr ' ' '\n' | grep "^$_l:")
+			_bnow="$_bnow $_bx"
+			case "$_bx" in *:0:0) ;; *) _bsettled=0 ;; esac
+		done
+		if [ "$_bnow" = "$_bprev" ]; then
+			_bsame=$((_bsame + 1))
+			[ $_bsettled = 1 ] && [ $_bsame -ge 1 ] && break
+			[ $(($(date +%s) - _bt)) -ge "$STALL" ] &&
+				{ _bbad="$_bbad not settled after ${STALL}s without progress:$_bnow"; break; }
+		else
+			_bprev=$_bnow _bsame=0 _bt=$(date +%s)
+		fi
+		sleep 0.2
+	done
+	# shellcheck disable=SC2086
+	kill -TERM $_bpids 2>/dev/null
+	for _p in $_bpids; do wait_dead "$_p" $((STALL * 10)) || _bbad="$_bbad reader $_p did not end"; done
+	BURST_KEPT=0 BURST_LOST=0 _bsum=
+	for _l in $(echo "$_bl" | tr , ' '); do
+		_bs=$(hctl stats "$_l")
+		_bg=$(grep '^read=' "/tmp/gve.$_l")
+		_bE=$(field edges "$_bs") _bV=$(field events "$_bs") _bC=$(field collapsed "$_bs")
+		_bK=$(field queued "$_bs") _bL=$(field latched "$_bs")
+		_bI=$(field irqs "$_bg") _bS=$(field seqno "$_bg")
+		BURST_KEPT=$((BURST_KEPT + _bL + _bC)) BURST_LOST=$((BURST_LOST + _bC))
+		eval "_bd0=\$_bd0_$_l"
+		_bD=
+		[ -n "$_bd0" ] && _bD=$(($(dbg_irqs "$_bc" "$_l") - _bd0))
+		_bsum="$_bsum; $_l: edges $_bE events $_bV lost $_bC kept $_bK irqs $_bI seqno $_bS${_bD:+ debugfs $_bD} read $(field read "$_bg")"
+		[ "$_bE" = $((_bN * _bper)) ] || _bbad="$_bbad line $_l: $_bE edges, not $((_bN * _bper))"
+		[ "$_bE" = $((_bV + _bC + _bK)) ] || _bbad="$_bbad line $_l: edges $_bE != events $_bV + lost $_bC + kept $_bK"
+		[ "$_bV" = "$_bI" ] && [ "$_bV" = "$_bS" ] && [ "${_bD:-$_bV}" = "$_bV" ] ||
+			_bbad="$_bbad line $_l: events $_bV, interrupts $_bI, seqno $_bS${_bD:+, debugfs $_bD}"
+	done
+	say "$_bn: burst: $_br$_bsum"
+	[ -z "$_bbad" ]
+	report $? "$_bn: per line, edges = events + edges lost in the device, events = interrupts handled = gpiolib-cdev seqno" \
+		"${_bbad# }"
 }
 
 # Wait until a line is requested by a consumer (gpiomon started listening).

@@ -247,11 +247,13 @@ static void cmd_get(struct sim *s, uint32_t n, char *r, size_t cap)
 	const struct line *l = &s->m.lines[n];
 	const char *name = s->m.name_of[n] ? s->m.name_of[n] : "-";
 
+	unsigned int kept = model_line_kept(&s->m, n);
+
 	snprintf(r, cap,
-		 "ok line=%u dir=%s value=%u level=%u irq=%s masked=%u pending=%u name=%s stale=%u",
+		 "ok line=%u dir=%s value=%u level=%u irq=%s masked=%u pending=%u name=%s stale=%u queued=%u orphan=%u",
 		 n, model_dir_name(l->dir), l->value, l->level,
-		 model_irq_name(l->irq_type), l->held ? 0 : 1, l->pending ? 1 : 0,
-		 name, l->stale ? 1 : 0);
+		 model_irq_name(l->irq_type), l->held ? 0 : 1, kept ? 1 : 0,
+		 name, l->stale ? 1 : 0, kept, l->orphan ? 1 : 0);
 }
 
 /*
@@ -270,7 +272,8 @@ static void cmd_irqstate(struct sim *s, char *r, size_t cap)
 
 		off += (size_t)snprintf(r + off, cap - off, " %u:%llu:%u:%u", n,
 					(unsigned long long)l->st.events,
-					l->held ? 0 : 1, l->pending ? 1 : 0);
+					l->held ? 0 : 1,
+					model_line_kept(&s->m, n) ? 1 : 0);
 	}
 }
 
@@ -380,11 +383,15 @@ static void cmd_stats(struct sim *s, char **av, int ac, char *r, size_t cap)
 			return;
 		}
 		ls = &s->m.lines[n].st;
-		snprintf(r, cap, "ok line=%lu requests=%llu errors=%llu events=%llu invalid=%llu",
+		snprintf(r, cap, "ok line=%lu requests=%llu errors=%llu events=%llu invalid=%llu edges=%llu latched=%llu collapsed=%llu queued=%u",
 			 n, (unsigned long long)ls->requests,
 			 (unsigned long long)ls->errors,
 			 (unsigned long long)ls->events,
-			 (unsigned long long)ls->invalid);
+			 (unsigned long long)ls->invalid,
+			 (unsigned long long)ls->edges,
+			 (unsigned long long)ls->latched,
+			 (unsigned long long)ls->collapsed,
+			 model_line_kept(&s->m, (uint32_t)n));
 		return;
 	}
 	if (ac != 1) {
@@ -392,7 +399,7 @@ static void cmd_stats(struct sim *s, char **av, int ac, char *r, size_t cap)
 		return;
 	}
 	snprintf(r, cap,
-		 "ok requests=%llu errors=%llu events=%llu invalid=%llu collapsed=%llu protocol_errors=%llu kicks=%llu batch_max=%llu inflight=%zu stale=%u faults=%llu storm=%llu dead_queue=%u svc_n=%llu svc_total_ns=%llu svc_max_ns=%llu",
+		 "ok requests=%llu errors=%llu events=%llu invalid=%llu collapsed=%llu protocol_errors=%llu kicks=%llu batch_max=%llu inflight=%zu stale=%u faults=%llu storm=%llu dead_queue=%u svc_n=%llu svc_total_ns=%llu svc_max_ns=%llu calls_req=%llu calls_evt=%llu",
 		 (unsigned long long)st->requests, (unsigned long long)st->errors,
 		 (unsigned long long)st->events, (unsigned long long)st->invalid,
 		 (unsigned long long)st->collapsed,
@@ -402,7 +409,116 @@ static void cmd_stats(struct sim *s, char **av, int ac, char *r, size_t cap)
 		 (unsigned long long)st->faults, (unsigned long long)st->storm,
 		 s->m.dead_queue ? 1 : 0, (unsigned long long)st->svc_n,
 		 (unsigned long long)st->svc_total_ns,
-		 (unsigned long long)st->svc_max_ns);
+		 (unsigned long long)st->svc_max_ns,
+		 (unsigned long long)st->calls[0],
+		 (unsigned long long)st->calls[1]);
+}
+
+/* A type name of "get" (rising, falling, both, high, low): its value. */
+static int irq_type_of(const char *name)
+{
+	static const uint8_t types[] = {
+		VGPIO_IRQ_EDGE_RISING, VGPIO_IRQ_EDGE_FALLING,
+		VGPIO_IRQ_EDGE_BOTH, VGPIO_IRQ_LEVEL_HIGH, VGPIO_IRQ_LEVEL_LOW,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(types); i++)
+		if (!strcmp(name, model_irq_name(types[i])))
+			return types[i];
+	return -1;
+}
+
+/* refuse L none|TYPE[,TYPE...] */
+static void cmd_refuse(struct sim *s, char **av, int ac, char *r, size_t cap)
+{
+	char *save = NULL, *tok;
+	unsigned long line;
+	uint16_t mask = 0;
+	int t;
+
+	if (ac != 3 || parse_line(s, av[1], &line)) {
+		snprintf(r, cap, "err usage: refuse LINE none|TYPE[,TYPE...]");
+		return;
+	}
+	if (strcmp(av[2], "none")) {
+		for (tok = strtok_r(av[2], ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			t = irq_type_of(tok);
+			if (t < 0) {
+				snprintf(r, cap, "err bad type '%s' (rising, falling, both, high, low)",
+					 tok);
+				return;
+			}
+			mask |= (uint16_t)(1U << t);
+		}
+	}
+	model_set_refuse(&s->m, (uint32_t)line, mask);
+	snprintf(r, cap, "ok");
+}
+
+/* Parse an optional seed for the shuffles (0 is not a seed). */
+static int parse_seed(struct sim *s, char **av, int ac, int i)
+{
+	uint64_t seed;
+
+	if (ac <= i)
+		return 0;
+	if (parse_u64(av[i], &seed) || !seed)
+		return -1;
+	s->rng = seed;
+	return 0;
+}
+
+static const char *order_name(const struct sim *s)
+{
+	return s->shuffle ? "shuffle" : "ring";
+}
+
+/* behaviour latch|fifo [SEED], order ring|shuffle [SEED] */
+static void cmd_behaviour(struct sim *s, char **av, int ac, char *r,
+			  size_t cap)
+{
+	bool fifo, order = !strcmp(av[0], "order");
+	const char *a = ac > 1 ? av[1] : "";
+
+	if (order ? strcmp(a, "ring") && strcmp(a, "shuffle") :
+	    strcmp(a, "latch") && strcmp(a, "fifo")) {
+		snprintf(r, cap, order ? "err usage: order ring|shuffle [SEED]" :
+			 "err usage: behaviour latch|fifo [SEED]");
+		return;
+	}
+	if (ac > 3 || parse_seed(s, av, ac, 2)) {
+		snprintf(r, cap, "err bad seed (a number other than 0)");
+		return;
+	}
+	if (order) {
+		s->shuffle = !strcmp(a, "shuffle");
+	} else {
+		fifo = !strcmp(a, "fifo");
+		model_set_behaviour(&s->m, fifo ? MODEL_BEHAVIOUR_FIFO :
+				    MODEL_BEHAVIOUR_LATCH);
+		s->shuffle = fifo;
+	}
+	snprintf(r, cap, "ok behaviour=%s order=%s",
+		 s->m.behaviour == MODEL_BEHAVIOUR_FIFO ? "fifo" : "latch",
+		 order_name(s));
+}
+
+/* irq-delay US [recheck] */
+static void cmd_irq_delay(struct sim *s, char **av, int ac, char *r,
+			  size_t cap)
+{
+	unsigned long us;
+
+	if (ac < 2 || ac > 3 || parse_num(av[1], 1000000, &us) ||
+	    (ac == 3 && strcmp(av[2], "recheck"))) {
+		snprintf(r, cap, "err usage: irq-delay US [recheck] (US up to 1000000)");
+		return;
+	}
+	s->irq_delay_ns = (uint64_t)us * 1000;
+	s->irq_recheck = ac == 3;
+	snprintf(r, cap, "ok");
 }
 
 /* Commands that only take the lock briefly. */
@@ -425,20 +541,31 @@ static void cmd_locked(struct sim *s, char **av, int ac, char *r, size_t cap)
 			cmd_get(s, (uint32_t)a, r, cap);
 	} else if ((!strcmp(c, "level") || !strcmp(c, "fail") ||
 		    !strcmp(c, "hang")) && ac == 3) {
-		if (parse_line(s, av[1], &a)) {
+		unsigned long last;
+		char *dash = c[0] == 'l' ? NULL : strchr(av[1], '-');
+
+		/* fail and hang also take a range of lines, A-B. */
+		if (dash)
+			*dash = 0;
+		if (parse_line(s, av[1], &a) ||
+		    (dash && (parse_line(s, dash + 1, &last) || last < a))) {
 			snprintf(r, cap, "err bad line '%s'", av[1]);
 			return;
 		}
+		if (!dash)
+			last = a;
 		if (parse_num(av[2], 1, &b)) {
 			snprintf(r, cap, "err bad value '%s' (0 or 1)", av[2]);
 			return;
 		}
-		if (c[0] == 'l')
-			model_set_level(&s->m, (uint32_t)a, (int)b);
-		else if (c[0] == 'f')
-			model_set_fail(&s->m, (uint32_t)a, b);
-		else
-			model_set_hang(&s->m, (uint32_t)a, b);
+		for (; a <= last; a++) {
+			if (c[0] == 'l')
+				model_set_level(&s->m, (uint32_t)a, (int)b);
+			else if (c[0] == 'f')
+				model_set_fail(&s->m, (uint32_t)a, b);
+			else
+				model_set_hang(&s->m, (uint32_t)a, b);
+		}
 		snprintf(r, cap, "ok");
 	} else if (!strcmp(c, "edgetimes") && ac == 2) {
 		if (parse_line(s, av[1], &a))
@@ -463,6 +590,12 @@ static void cmd_locked(struct sim *s, char **av, int ac, char *r, size_t cap)
 		}
 		s->m.mock_values = a;
 		snprintf(r, cap, "ok");
+	} else if (!strcmp(c, "refuse")) {
+		cmd_refuse(s, av, ac, r, cap);
+	} else if (!strcmp(c, "behaviour") || !strcmp(c, "order")) {
+		cmd_behaviour(s, av, ac, r, cap);
+	} else if (!strcmp(c, "irq-delay")) {
+		cmd_irq_delay(s, av, ac, r, cap);
 	} else if (!strcmp(c, "fault")) {
 		cmd_fault(s, av, ac, r, cap);
 	} else if (!strcmp(c, "fuzz")) {

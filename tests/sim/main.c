@@ -131,6 +131,20 @@ static void usage(void)
 "                      level types, no same-type or NONE-to-NONE IRQ type, an\n"
 "                      IRQ type needs an input, a line out of range kills the\n"
 "                      request queue until the front end reconnects\n"
+"  --behaviour latch|fifo[:SEED]\n"
+"                      latch (default): one latched edge per masked line, type\n"
+"                      NONE returns the held buffer at once, requests answered\n"
+"                      in ring order; fifo: edges kept in a FIFO of 16 per line\n"
+"                      and given one per buffer, after type NONE the held\n"
+"                      buffer goes back only at the line's next edge, and the\n"
+"                      requests of one scan run and complete in a shuffled\n"
+"                      order (SEED seeds the shuffles)\n"
+"  --order ring|shuffle[:SEED]\n"
+"                      the request order alone (--behaviour sets it too)\n"
+"  --irq-delay US[:recheck]\n"
+"                      notify the driver US microseconds after the used index\n"
+"                      is published; decided at publication, or with recheck\n"
+"                      when it is due\n"
 "  --mock-values       GET_VALUE answers ERR on a line without a SET_VALUE since\n"
 "                      its direction was NONE (the reference mock device)\n"
 "  --reset-mode keep|forget\n"
@@ -189,11 +203,14 @@ static void usage(void)
 "  get L                  -> ok line=L dir=none|in|out value=V level=V\n"
 "                            irq=none|rising|falling|both|high|low masked=0|1\n"
 "                            pending=0|1 name=NAME (- when unnamed) stale=0|1\n"
+"                            queued=N orphan=0|1\n"
 "  stats L                -> ok line=L requests=N errors=N events=N invalid=N\n"
+"                            edges=N latched=N collapsed=N queued=N\n"
 "  stats                  -> ok requests=N errors=N events=N invalid=N\n"
 "                            collapsed=N protocol_errors=N kicks=N batch_max=N\n"
 "                            inflight=N stale=N faults=N storm=N dead_queue=0|1\n"
-"                            svc_n=N svc_total_ns=T svc_max_ns=M\n"
+"                            svc_n=N svc_total_ns=T svc_max_ns=M calls_req=N\n"
+"                            calls_evt=N\n"
 "  irqstate               -> ok L:EVENTS:MASKED:PENDING for every line, the\n"
 "                         fields of stats L and get L in one reply\n"
 "  reset-stats            zero the statistics and the edge times\n"
@@ -202,12 +219,19 @@ static void usage(void)
 "  clock                  -> ok mono_ns=T (the host's CLOCK_MONOTONIC)\n"
 "  fail L 0|1             while 1, every request for line L answers ERR\n"
 "  hang L 0|1             while 1, requests for line L get no reply; 0 answers\n"
-"                         the held ones in order\n"
+"                         the held ones in order (fail and hang also take a\n"
+"                         range of lines A-B)\n"
 "  loop A B / unloop A B  like --loop, at run time\n"
 "  reset-mode keep|forget like --reset-mode\n"
 "  state-reset            reset every line now (a device power cycle)\n"
 "  rules spec|rust-vmm    like --rules\n"
 "  mock-values 0|1        like --mock-values\n"
+"  behaviour latch|fifo [SEED]  like --behaviour -> ok behaviour=B order=O\n"
+"  order ring|shuffle [SEED]    like --order -> ok behaviour=B order=O\n"
+"  irq-delay US [recheck] like --irq-delay (0: notify at once)\n"
+"  refuse L none|TYPE[,TYPE...]\n"
+"                         SET_IRQ_TYPE to one of these types (rising, falling,\n"
+"                         both, high, low) on line L answers ERR, nothing set\n"
 "  fault SPEC             like --fault -> ok id=N\n"
 "  fault list             -> ok N faults: id=N kind=K line=L req=R count=C arg=A;\n"
 "                            ...\n"
@@ -240,6 +264,28 @@ static unsigned long parse_u(const char *opt, const char *s, unsigned long min,
 	if (errno || *end || v < min || v > max)
 		usage_error("%s: '%s' is not a number in %lu..%lu", opt, s, min, max);
 	return v;
+}
+
+/*
+ * "WORD[:SUFFIX]" of an option: WORD must be @a or @b (0 or 1 returned),
+ * and the suffix goes to *suffix (NULL without one).
+ */
+static int parse_choice(const char *opt, char *arg, const char *a,
+			const char *b, char **suffix)
+{
+	char *colon = strchr(arg, ':');
+
+	*suffix = NULL;
+	if (colon) {
+		*colon = 0;
+		*suffix = colon + 1;
+	}
+	if (!strcmp(arg, a))
+		return 0;
+	if (!strcmp(arg, b))
+		return 1;
+	usage_error("%s: expected %s or %s, got '%s'", opt, a, b, arg);
+	return -1;
 }
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -348,7 +394,8 @@ enum {
 	OPT_NAMES_SIZE, OPT_NO_IRQ, OPT_NO_INDIRECT, OPT_NO_EVENT_IDX,
 	OPT_REJECT_LEVEL, OPT_LOOP, OPT_ONCE, OPT_ALLOW_ZERO_LINES,
 	OPT_NAMES_FAULT, OPT_RULES, OPT_MOCK_VALUES, OPT_RESET_MODE, OPT_FAULT,
-	OPT_FUZZ, OPT_FUZZ_RATE, OPT_CRASH_AFTER,
+	OPT_FUZZ, OPT_FUZZ_RATE, OPT_CRASH_AFTER, OPT_BEHAVIOUR, OPT_ORDER,
+	OPT_IRQ_DELAY,
 };
 
 static const struct option options[] = {
@@ -373,6 +420,9 @@ static const struct option options[] = {
 	{ "fuzz", required_argument, NULL, OPT_FUZZ },
 	{ "fuzz-rate", required_argument, NULL, OPT_FUZZ_RATE },
 	{ "crash-after", required_argument, NULL, OPT_CRASH_AFTER },
+	{ "behaviour", required_argument, NULL, OPT_BEHAVIOUR },
+	{ "order", required_argument, NULL, OPT_ORDER },
+	{ "irq-delay", required_argument, NULL, OPT_IRQ_DELAY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -392,6 +442,8 @@ int main(int argc, char **argv)
 	uint32_t names_fault_size = 0;
 	unsigned long long fuzz_seed = 0;
 	unsigned long fuzz_rate = 10, crash_after = 0;
+	int behaviour = 0, shuffle = -1;
+	char *suffix;
 	unsigned int nloops = 0, nfaults = 0, i;
 	static char *loops[MODEL_MAX_LOOPS], *faults[FAULT_MAX];
 	uint8_t *names = NULL;
@@ -456,6 +508,33 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CRASH_AFTER:
 			crash_after = parse_u("--crash-after", optarg, 1, ULONG_MAX, 10);
+			break;
+		case OPT_BEHAVIOUR:
+		case OPT_ORDER:
+			if (opt == OPT_BEHAVIOUR) {
+				behaviour = parse_choice("--behaviour", optarg,
+							 "latch", "fifo", &suffix);
+				if (shuffle < 0)
+					shuffle = behaviour;
+			} else {
+				shuffle = parse_choice("--order", optarg, "ring",
+						       "shuffle", &suffix);
+			}
+			if (suffix)
+				s->rng = parse_u(opt == OPT_ORDER ? "--order" : "--behaviour",
+						 suffix, 1, ULONG_MAX, 0);
+			break;
+		case OPT_IRQ_DELAY:
+			suffix = strchr(optarg, ':');
+			if (suffix) {
+				*suffix++ = 0;
+				if (strcmp(suffix, "recheck"))
+					usage_error("--irq-delay: expected US or US:recheck, got '%s:%s'",
+						    optarg, suffix);
+				s->irq_recheck = true;
+			}
+			s->irq_delay_ns = parse_u("--irq-delay", optarg, 0,
+						  1000000, 10) * 1000ULL;
 			break;
 		case OPT_NAMES:
 			names_mode = optarg;
@@ -549,6 +628,8 @@ int main(int argc, char **argv)
 	s->m.rules = rules;
 	s->m.mock_values = mock_values;
 	s->m.reset_keep = reset_keep;
+	s->m.behaviour = behaviour ? MODEL_BEHAVIOUR_FIFO : MODEL_BEHAVIOUR_LATCH;
+	s->shuffle = shuffle > 0;
 	s->crash_after = crash_after;
 	for (i = 0; i < nfaults; i++) {
 		struct fault f;

@@ -177,10 +177,59 @@ bool model_edge_makes_event(uint8_t type, int from, int to)
 	return type & VGPIO_IRQ_EDGE_FALLING;
 }
 
+static bool fifo_mode(const struct model *m)
+{
+	return m->behaviour == MODEL_BEHAVIOUR_FIFO;
+}
+
+unsigned int model_line_kept(const struct model *m, uint32_t line)
+{
+	const struct line *l = &m->lines[line];
+
+	return fifo_mode(m) ? l->fifo_n : l->pending;
+}
+
 bool model_line_ready(const struct model *m, uint32_t line)
 {
 	return line < m->nlines && m->lines[line].held &&
-	       !m->lines[line].pending;
+	       !m->lines[line].orphan && !model_line_kept(m, line);
+}
+
+/* Queue an edge at time @t in the line's FIFO; the oldest goes when full. */
+static int fifo_push(struct model *m, struct line *l, uint64_t t)
+{
+	int r = MODEL_EDGE_LATCHED;
+
+	if (l->fifo_n == MODEL_FIFO_DEPTH) {
+		l->fifo_head = (l->fifo_head + 1) % MODEL_FIFO_DEPTH;
+		l->fifo_n--;
+		m->st.collapsed++;
+		l->st.collapsed++;
+		r = MODEL_EDGE_COLLAPSED;
+	} else {
+		l->st.latched++;
+	}
+	l->fifo_t[(l->fifo_head + l->fifo_n) % MODEL_FIFO_DEPTH] = t;
+	l->fifo_n++;
+	return r;
+}
+
+/* The time of the oldest queued edge, taken off the FIFO. */
+static uint64_t fifo_pop(struct line *l)
+{
+	uint64_t t = l->fifo_t[l->fifo_head];
+
+	l->fifo_head = (l->fifo_head + 1) % MODEL_FIFO_DEPTH;
+	l->fifo_n--;
+	return t;
+}
+
+/* Forget the edges a line keeps (type NONE, resets, a behaviour switch). */
+static void line_forget_edges(struct line *l)
+{
+	l->pending = false;
+	l->fifo_n = 0;
+	l->fifo_head = 0;
 }
 
 static uint64_t model_now(const struct model *m)
@@ -327,25 +376,43 @@ static int line_level_changed(struct model *m, uint32_t line, int from,
 {
 	struct line *l = &m->lines[line];
 
+	if (l->orphan && from != to &&
+	    model_edge_makes_event(l->orphan_type, from, to)) {
+		/*
+		 * fifo: the buffer held across type NONE goes back at the next
+		 * edge of the type it was armed for, INVALID (the reference
+		 * back end's waiting thread finds the line disabled only when
+		 * an edge wakes it).
+		 */
+		l->orphan = false;
+		line_return_buffer(m, line, VGPIO_EVENT_INVALID, 0);
+		return MODEL_EDGE_NONE;
+	}
 	if (from == to || l->irq_type == VGPIO_IRQ_NONE)
 		return MODEL_EDGE_NONE;
 	if (irq_is_edge(l->irq_type)) {
 		if (!model_edge_makes_event(l->irq_type, from, to))
 			return MODEL_EDGE_NONE;
+		l->st.edges++;
 		if (l->held) {
 			line_fire(m, line, t);
 			return MODEL_EDGE_SENT;
 		}
+		if (fifo_mode(m))
+			return fifo_push(m, l, t);
 		if (l->pending) {
 			m->st.collapsed++;
+			l->st.collapsed++;
 			return MODEL_EDGE_COLLAPSED;
 		}
 		l->pending = true;
 		l->pend_t = t;
+		l->st.latched++;
 		return MODEL_EDGE_LATCHED;
 	}
 	if (!level_active(l->irq_type, to))
 		return MODEL_EDGE_NONE;
+	l->st.edges++;
 	if (!l->held)
 		return MODEL_EDGE_LOST;
 	line_fire(m, line, t);
@@ -421,6 +488,14 @@ int model_set_fail(struct model *m, uint32_t line, bool on)
 	return 0;
 }
 
+int model_set_refuse(struct model *m, uint32_t line, uint16_t mask)
+{
+	if (line >= m->nlines)
+		return -1;
+	m->lines[line].refuse = mask & (uint16_t)~1U;
+	return 0;
+}
+
 void model_reset_stats(struct model *m)
 {
 	uint32_t i;
@@ -432,16 +507,48 @@ void model_reset_stats(struct model *m)
 	}
 }
 
-/* Type NONE: latched edge discarded, held buffer back INVALID. */
-static void set_irq_none(struct model *m, uint32_t line)
+/*
+ * Type NONE: latched edges discarded, held buffer back INVALID; with the
+ * fifo behaviour and @by_type (SET_IRQ_TYPE NONE, not SET_DIRECTION NONE),
+ * a buffer held for an edge type stays held until the line's next edge of
+ * that type.
+ */
+static void set_irq_none(struct model *m, uint32_t line, bool by_type)
 {
 	struct line *l = &m->lines[line];
 
-	l->irq_type = VGPIO_IRQ_NONE;
-	l->pending = false;
+	line_forget_edges(l);
 	l->stale = false;
 	l->storm_left = 0;
+	if (by_type && fifo_mode(m) && l->held &&
+	    (l->orphan || irq_is_edge(l->irq_type))) {
+		if (!l->orphan)
+			l->orphan_type = l->irq_type;
+		l->orphan = true;
+		l->irq_type = VGPIO_IRQ_NONE;
+		return;
+	}
+	l->irq_type = VGPIO_IRQ_NONE;
+	l->orphan = false;
 	line_return_buffer(m, line, VGPIO_EVENT_INVALID, 0);
+}
+
+void model_set_behaviour(struct model *m, enum model_behaviour b)
+{
+	uint32_t i;
+
+	if (m->behaviour == b)
+		return;
+	m->behaviour = b;
+	for (i = 0; i < m->nlines; i++) {
+		struct line *l = &m->lines[i];
+
+		line_forget_edges(l);
+		if (l->orphan) {
+			l->orphan = false;
+			line_return_buffer(m, i, VGPIO_EVENT_INVALID, 0);
+		}
+	}
 }
 
 static bool rust_vmm(const struct model *m)
@@ -456,6 +563,8 @@ static uint8_t set_irq_type(struct model *m, uint32_t gpio, uint32_t value)
 
 	if (!m->irq_negotiated)
 		return VGPIO_STATUS_ERR;
+	if (value != VGPIO_IRQ_NONE && value < 16 && (l->refuse & (1U << value)))
+		return VGPIO_STATUS_ERR;
 	if (rust) {
 		/* vhost-device-gpio: no change is an error, so are levels. */
 		if ((value & ~0x0fU) || value == l->irq_type)
@@ -464,7 +573,7 @@ static uint8_t set_irq_type(struct model *m, uint32_t gpio, uint32_t value)
 			return VGPIO_STATUS_ERR;
 	}
 	if (value == VGPIO_IRQ_NONE) {
-		set_irq_none(m, gpio);
+		set_irq_none(m, gpio, true);
 		return VGPIO_STATUS_OK;
 	}
 	if (!irq_is_edge((uint8_t)value) && !irq_is_level((uint8_t)value))
@@ -478,6 +587,8 @@ static uint8_t set_irq_type(struct model *m, uint32_t gpio, uint32_t value)
 	if (l->irq_type != VGPIO_IRQ_NONE && l->irq_type != value)
 		return VGPIO_STATUS_ERR;
 	l->irq_type = (uint8_t)value;
+	/* fifo: a buffer held across NONE serves the new type. */
+	l->orphan = false;
 	return VGPIO_STATUS_OK;
 }
 
@@ -503,7 +614,7 @@ static uint8_t do_request(struct model *m, uint16_t type, uint16_t gpio,
 			l->dir = VGPIO_DIR_NONE;
 			l->value = 0;
 			l->value_set = false;
-			set_irq_none(m, gpio);
+			set_irq_none(m, gpio, false);
 			return VGPIO_STATUS_OK;
 		}
 		if (value != VGPIO_DIR_OUT && value != VGPIO_DIR_IN)
@@ -725,10 +836,11 @@ void model_event_buffer(struct model *m, const uint8_t *rd, size_t rdlen,
 	if (l->held || l->stale) {
 		/*
 		 * One buffer per line: the new one goes back at once. A stale
-		 * line still counts as holding one (the driver did nothing
-		 * wrong there, so no protocol error).
+		 * line still counts as holding one, and so does a line whose
+		 * buffer outlived type NONE (the driver did nothing wrong
+		 * there, so no protocol error).
 		 */
-		if (l->held)
+		if (l->held && !l->orphan)
 			m->st.protocol_errors++;
 		ev_complete(m, gpio, token, VGPIO_EVENT_INVALID, &fz, 0);
 		return;
@@ -744,7 +856,9 @@ void model_event_buffer(struct model *m, const uint8_t *rd, size_t rdlen,
 	l->held = true;
 	l->held_token = token;
 	l->fz = fz;
-	if (irq_is_edge(l->irq_type) && l->pending) {
+	if (irq_is_edge(l->irq_type) && l->fifo_n) {
+		line_fire(m, gpio, fifo_pop(l));
+	} else if (irq_is_edge(l->irq_type) && l->pending) {
 		l->pending = false;
 		line_fire(m, gpio, l->pend_t);
 	} else if (irq_is_level(l->irq_type) && level_active(l->irq_type, l->level)) {
@@ -767,8 +881,9 @@ void model_evq_reset(struct model *m)
 		if (m->reset_keep && l->held)
 			l->stale = true;
 		l->held = false;
+		l->orphan = false;
 		if (!m->reset_keep)
-			l->pending = false;
+			line_forget_edges(l);
 		l->storm_left = 0;
 	}
 }
@@ -795,7 +910,8 @@ void model_device_reset(struct model *m)
 		l->value_set = false;
 		l->irq_type = VGPIO_IRQ_NONE;
 		l->held = false;
-		l->pending = false;
+		l->orphan = false;
+		line_forget_edges(l);
 		l->stale = false;
 		l->storm_left = 0;
 	}

@@ -45,6 +45,12 @@
 #define MODEL_MAX_LOOPS			256
 /* Edge times kept per line (the newest). */
 #define MODEL_EDGETIMES			4096
+/*
+ * Edges a line keeps in the fifo behaviour: the reference back end reads
+ * them from a line request of the host's gpiolib-cdev, whose FIFO holds 16
+ * events per requested line and drops the oldest when full.
+ */
+#define MODEL_FIFO_DEPTH		16
 
 /* Which device the model follows where the specification leaves room. */
 enum model_rules {
@@ -52,12 +58,34 @@ enum model_rules {
 	MODEL_RULES_RUST_VMM,	/* rust-vmm's vhost-device-gpio */
 };
 
+/*
+ * How the device keeps edges and answers requests (see the documentation,
+ * "Device behaviours").
+ */
+enum model_behaviour {
+	/*
+	 * One latched edge per masked line, the rest collapse into it; type
+	 * NONE gives the held buffer back INVALID at once; requests are
+	 * executed and completed in ring order.
+	 */
+	MODEL_BEHAVIOUR_LATCH,
+	/*
+	 * Edges kept in a FIFO per line (MODEL_FIFO_DEPTH, the oldest dropped
+	 * when full) and given one per buffer, as rust-vmm's vhost-device-gpio
+	 * does; after type NONE the held buffer goes back INVALID only at the
+	 * line's next edge; the requests of one scan of the ring are executed
+	 * and completed in a shuffled order (the transport's part).
+	 */
+	MODEL_BEHAVIOUR_FIFO,
+};
+
 /* What a level change did (model_set_level()). */
 enum model_edge {
 	MODEL_EDGE_NONE,	/* no event for the line's type */
 	MODEL_EDGE_SENT,	/* a held buffer went back VALID */
-	MODEL_EDGE_LATCHED,	/* latched while masked */
-	MODEL_EDGE_COLLAPSED,	/* met an already latched edge */
+	MODEL_EDGE_LATCHED,	/* kept while masked (latched or queued) */
+	MODEL_EDGE_COLLAPSED,	/* an edge lost: met a latched edge, or
+				 * pushed the oldest out of a full FIFO */
 	MODEL_EDGE_LOST,	/* level type, masked: nothing latched */
 };
 
@@ -66,6 +94,9 @@ struct line_stats {
 	uint64_t errors;
 	uint64_t events;
 	uint64_t invalid;
+	uint64_t edges;		/* edges that make events for the type */
+	uint64_t latched;	/* ... kept while masked */
+	uint64_t collapsed;	/* ... lost in the device */
 };
 
 struct line {
@@ -79,6 +110,12 @@ struct line {
 	bool value_set;		/* SET_VALUE since direction NONE (or ever) */
 	bool fail;		/* ctl "fail": every request answers ERR */
 	bool hang;		/* ctl "hang": requests are held */
+	bool orphan;		/* fifo: the held buffer outlived type NONE */
+	uint8_t orphan_type;	/* ... the type whose edge returns it */
+	uint16_t refuse;	/* ctl "refuse": bit per SET_IRQ_TYPE value */
+	uint8_t fifo_n;		/* fifo: edges queued */
+	uint8_t fifo_head;	/* fifo: index of the oldest */
+	uint64_t fifo_t[MODEL_FIFO_DEPTH];	/* fifo: their times */
 	uint8_t storm_left;	/* buffers still to complete at once (fuzz) */
 	uint32_t held_token;	/* token of the held event buffer */
 	struct fault_act fz;	/* the fuzzer's choice for the held buffer */
@@ -103,6 +140,7 @@ struct model_stats {
 	uint64_t svc_n;		/* requests answered at once ... */
 	uint64_t svc_total_ns;	/* ... their service time, in total */
 	uint64_t svc_max_ns;	/* ... and the longest */
+	uint64_t calls[2];	/* notifications sent, per queue */
 };
 
 /* A request held by "hang", answered later in arrival order. */
@@ -142,6 +180,7 @@ struct model {
 	bool mock_values;	/* GET_VALUE needs a SET_VALUE first */
 	bool dead_queue;	/* the request queue stopped answering */
 	enum model_rules rules;
+	enum model_behaviour behaviour;
 	struct fault_table faults;
 	struct fuzz fz;
 	unsigned int nloops;
@@ -200,6 +239,15 @@ void model_event_buffer(struct model *m, const uint8_t *rd, size_t rdlen,
 /* Host side. Return -1 on an invalid line, else an enum model_edge. */
 int model_set_level(struct model *m, uint32_t line, int level);
 int model_set_fail(struct model *m, uint32_t line, bool on);
+/*
+ * SET_IRQ_TYPE with a value whose bit (1 << value) is in @mask answers ERR
+ * on @line without changing anything (NONE is never refused).
+ */
+int model_set_refuse(struct model *m, uint32_t line, uint16_t mask);
+/* Switch the behaviour; edges kept by the old one are discarded. */
+void model_set_behaviour(struct model *m, enum model_behaviour b);
+/* Edges the line keeps for its next buffers (0 or 1 with latch). */
+unsigned int model_line_kept(const struct model *m, uint32_t line);
 int model_set_hang(struct model *m, uint32_t line, bool on);
 int model_loop_add(struct model *m, uint32_t a, uint32_t b);
 int model_loop_del(struct model *m, uint32_t a, uint32_t b);

@@ -63,6 +63,8 @@ struct sim_vq {
 	struct vq_pend reo[SIM_REORDER_MAX];	/* held by reorder faults */
 	unsigned int reo_n, reo_want;
 	uint64_t reo_due;
+	bool call_armed;	/* irq-delay: a notification is due ... */
+	uint64_t call_due;	/* ... at this time (CLOCK_MONOTONIC ns) */
 };
 
 struct sim {
@@ -83,7 +85,27 @@ struct sim {
 	int timer_fd;		/* eventfd: a deferred reply was queued */
 	uint64_t crash_after;	/* --crash-after: 0 = never */
 	uint64_t nreq_taken;	/* requests taken off the ring, ever */
+	/*
+	 * order shuffle: the requests of one scan of the request ring are
+	 * executed in one random order and completed in another (@rng, a
+	 * xorshift64* state, never 0); @scan holds them meanwhile.
+	 */
+	bool shuffle;
+	uint64_t rng;
+	struct vring_chain *scan;
+	/*
+	 * irq-delay: a notification goes out @irq_delay_ns after the used
+	 * index that needs it was published. Whether it is needed is decided
+	 * at publication (the call is on its way, as through an irqfd), or
+	 * with @irq_recheck when it is due (the driver may have taken the
+	 * buffers and said it needs no call meanwhile).
+	 */
+	uint64_t irq_delay_ns;
+	bool irq_recheck;
 };
+
+#define SIM_SCAN_MAX		256	/* requests shuffled together, at most */
+#define SIM_RNG_SEED		0x9e3779b97f4a7c15ULL
 
 /* Set up the queue state; the model must be initialized. */
 int sim_init(struct sim *s);

@@ -268,6 +268,11 @@ def test_cli():
                            (['--fuzz', 'x'], 2, '--fuzz without a number'),
                            (['--fuzz-rate', '101'], 2, '--fuzz-rate above 100'),
                            (['--crash-after', '0'], 2, '--crash-after 0'),
+                           (['--behaviour', 'bogus'], 2, '--behaviour bogus'),
+                           (['--behaviour', 'fifo:0'], 2, '--behaviour with seed 0'),
+                           (['--order', 'random'], 2, '--order random'),
+                           (['--irq-delay', '1000001'], 2, '--irq-delay above 1 s'),
+                           (['--irq-delay', '5:later'], 2, '--irq-delay with a bad suffix'),
                            (['--lines', '0', '--allow-zero-lines', '--loop', '0:0'], 2, '--loop without lines')):
         p = subprocess.run([SIM, '--socket', VSOCK, *args], stderr=subprocess.PIPE, text=True)
         err = p.stderr.strip().splitlines()
@@ -281,7 +286,9 @@ def test_cli():
             '--crash-after', '--fuzz SEED', '--fuzz-rate', 'burst L[,L...] N PERIOD_US', 'edgetimes L', 'clock',
             'reset-mode keep|forget', 'state-reset', 'rules spec|rust-vmm', 'mock-values 0|1', 'fault SPEC',
             'fault list', 'fault clear [ID]', 'fuzz SEED [RATE]', 'fuzz-stats', 'stall-queue Q', 'unstall-queue Q',
-            'crash', 'stale=0|1', 'svc_max_ns=M')
+            'crash', 'stale=0|1', 'svc_max_ns=M', '--behaviour latch|fifo', '--order ring|shuffle',
+            '--irq-delay US', 'behaviour latch|fifo [SEED]', 'order ring|shuffle [SEED]', 'irq-delay US [recheck]',
+            'refuse L none|TYPE', 'orphan=0|1', 'calls_evt=N', 'edges=N latched=N collapsed=N queued=N')
     missing = [w for w in want if w not in p.stdout]
     tap(p.returncode == 0 and not missing, 'cli: --help documents every new option and command', missing)
     p = start()
@@ -307,7 +314,8 @@ def test_ctl():
     c = Ctl()
     tap(c.cmd('ping') == 'ok pong', 'ctl: ping')
     r = c.cmd('get 3')
-    tap(r == 'ok line=3 dir=none value=0 level=0 irq=none masked=1 pending=0 name=GPIO3 stale=0', 'ctl: get', r)
+    tap(r == 'ok line=3 dir=none value=0 level=0 irq=none masked=1 pending=0 name=GPIO3 stale=0 queued=0 orphan=0',
+        'ctl: get', r)
     tap(c.cmd('level 3 1') == 'ok' and 'level=1' in c.cmd('get 3'), 'ctl: level')
     tap(c.cmd('level 8 1').startswith('err') and c.cmd('level 3 2').startswith('err') and
         c.cmd('frob').startswith('err') and c.cmd('get').startswith('err'), 'ctl: bad commands answer err')
@@ -317,7 +325,8 @@ def test_ctl():
     tap(r1 == b'ok pong\n' and r2.startswith('ok requests=0 errors=0 events=0 invalid=0 collapsed=0 '
                                               'protocol_errors=0 kicks=0 batch_max=0 inflight=0'),
         'ctl: CRLF, two commands in one write', r2)
-    tap(c.cmd('stats 2') == 'ok line=2 requests=0 errors=0 events=0 invalid=0', 'ctl: stats L')
+    tap(c.cmd('stats 2') == 'ok line=2 requests=0 errors=0 events=0 invalid=0 edges=0 latched=0 collapsed=0 queued=0',
+        'ctl: stats L')
     r = c.cmd('irqstate')
     tap(r == 'ok ' + ' '.join('%d:0:1:0' % n for n in range(8)) and c.cmd('irqstate 1').startswith('err'),
         'ctl: irqstate, every line as stats L and get L give it', r)
@@ -355,7 +364,8 @@ def test_ctl():
     tap(c.cmd('state-reset') == 'ok' and c.cmd('edgetimes 3') == 'ok n=0 t=' and
         c.cmd('edgetimes 8').startswith('err'), 'ctl: state-reset, edgetimes')
     r = c.cmd('stats')
-    tap(r.endswith(' inflight=0 stale=0 faults=0 storm=0 dead_queue=0 svc_n=0 svc_total_ns=0 svc_max_ns=0'),
+    tap(r.endswith(' inflight=0 stale=0 faults=0 storm=0 dead_queue=0 svc_n=0 svc_total_ns=0 svc_max_ns=0'
+                   ' calls_req=0 calls_evt=0'),
         'ctl: stats has the new counters', r)
     c2 = Ctl()
     tap(c2.cmd('ping') == 'ok pong' and c.cmd('ping') == 'ok pong', 'ctl: two clients at once')
@@ -535,8 +545,8 @@ def test_reset_keep():
     r = g.stop()
     tap(r[0] and r[1] and r[0][2] == struct.pack('<II', 0, g.avail_idx[0]), 'keep: GET_VRING_BASE answered', r)
     g1, g2, g3 = c.cmd('get 1'), c.cmd('get 2'), c.cmd('get 3')
-    tap('dir=out value=1' in g1 and 'dir=in' in g2 and 'irq=both masked=1' in g2 and g2.endswith('stale=1') and
-        'irq=rising' in g3 and 'pending=1' in g3 and g3.endswith('stale=0'),
+    tap('dir=out value=1' in g1 and 'dir=in' in g2 and 'irq=both masked=1' in g2 and ' stale=1 ' in g2 and
+        'irq=rising' in g3 and 'pending=1' in g3 and ' stale=0 ' in g3,
         'keep (default): a ring stop keeps dir, value, type, the latched edge; the held line goes stale',
         f'{g1} | {g2} | {g3}')
     tap(stats_field(c, 'stale') == 1 and g.used(1, 0.1) == [], 'keep: stats stale=1, the old buffer is never written')
@@ -546,13 +556,13 @@ def test_reset_keep():
     tap(u == [(h, 2)] and g.m[a + 1] == 1, 'keep: after the restart GET_DIRECTION still says out', u)
     eh, eo = g.unmask(2)
     u = g.used(1)
-    tap(u == [(eh, 1)] and g.m[eo] == 0 and c.cmd('get 2').endswith('stale=1'),
+    tap(u == [(eh, 1)] and g.m[eo] == 0 and ' stale=1 ' in c.cmd('get 2'),
         'keep: a new buffer on the stale line comes back INVALID at once', u)
     eh, eo = g.unmask(3)
     u = g.used(1)
     tap(u == [(eh, 1)] and g.m[eo] == 1, 'keep: the latched edge survives the ring stop', u)
     setup(g, (6, 2, 0))
-    tap(c.cmd('get 2').endswith('stale=0') and stats_field(c, 'stale') == 0, 'keep: IRQ type NONE clears the stale line')
+    tap(' stale=0 ' in c.cmd('get 2') and stats_field(c, 'stale') == 0, 'keep: IRQ type NONE clears the stale line')
     setup(g, (6, 2, 3))
     eh, eo = g.unmask(2)
     tap('masked=0' in c.until('get 2', 'masked=0'), 'keep: then the line holds buffers again')
@@ -570,7 +580,7 @@ def test_reset_forget():
     c.until('get 2', 'masked=0')
     g.stop()
     g1, g2 = c.cmd('get 1'), c.cmd('get 2')
-    tap('dir=none value=0' in g1 and 'irq=none masked=1' in g2 and g2.endswith('stale=0'),
+    tap('dir=none value=0' in g1 and 'irq=none masked=1' in g2 and ' stale=0 ' in g2,
         '--reset-mode forget: a request queue stop resets every line', f'{g1} | {g2}')
     g.restart()
     setup(g, (3, 1, 1))
@@ -925,6 +935,164 @@ def test_burst():
     finish(p)
 
 
+def call_count(g, q):
+    """Notifications of queue q since the last look (the call eventfd)."""
+    try:
+        return os.eventfd_read(g.call[q])
+    except BlockingIOError:
+        return 0
+
+
+def test_behaviour():
+    p, fe, g, c = session('--lines', '8', '--behaviour', 'fifo:7')
+    r = c.cmd('behaviour fifo 7')
+    tap(r == 'ok behaviour=fifo order=shuffle', 'behaviour fifo: the reply names the behaviour and the order', r)
+    for ln in range(8):
+        c.cmd(f'level {ln} {ln % 2}')
+    setup(g, *[(3, ln, 2) for ln in range(8)])
+    # Eight requests, one kick: every reply right, in another order.
+    heads = []
+    for ln in range(8):
+        heads.append(g.request(4, ln, 0, kick=ln == 7))
+    u = g.used(0, n=8)
+    ok = sorted(h for h, _ in u) == sorted(h for h, _ in heads) and \
+        all(g.m[a] == 0 and g.m[a + 1] == ln % 2 for ln, (_, a) in enumerate(heads))
+    tap(ok and [h for h, _ in u] != [h for h, _ in heads],
+        'order shuffle: the requests of one kick complete in another order, each with its own reply',
+        f'{[h for h, _ in heads]} -> {[h for h, _ in u]}')
+    # Executed in any order too: a SET_VALUE and a GET_VALUE of one line in
+    # one kick, twelve times: the GET sees the old value and the new one.
+    setup(g, (5, 0, 0), (3, 0, 1))
+    seen = set()
+    for i in range(12):
+        g.request(5, 0, (i + 1) % 2, kick=False)
+        _, a = g.request(4, 0, 0)
+        g.used(0, n=2)
+        seen.add(g.m[a + 1] == (i + 1) % 2)
+    tap(seen == {True, False}, 'order shuffle: the requests of one kick are executed in any order', seen)
+    tap(c.cmd('order ring') == 'ok behaviour=fifo order=ring', 'order ring at run time')
+    heads = [g.request(4, ln, 0, kick=ln == 7)[0] for ln in range(8)]
+    u = g.used(0, n=8)
+    tap([h for h, _ in u] == heads, 'order ring: replies in ring order', u)
+    # fifo events: three edges while masked, three VALID buffers at once.
+    setup(g, (3, 1, 2), (6, 1, 1))
+    c.cmd('level 1 0')
+    r = c.cmd('burst 1 3 2000')
+    q = c.cmd('get 1')
+    evs = [g.unmask(1)[0] for _ in range(4)]
+    u = g.used(1, n=3)
+    tap(r == 'ok pulses=3 edges=3 sent=0 latched=3 collapsed=0' and 'queued=3 orphan=0' in q and
+        [h for h, _ in u] == evs[:3] and 'masked=0' in c.cmd('get 1'),
+        'behaviour fifo: edges queued while masked go back one per buffer, the fourth buffer is held', f'{r} {q} {u}')
+    st = c.cmd('stats 1')
+    tap('edges=3 latched=3 collapsed=0 queued=0' in st and 'events=3' in st,
+        'stats L: edges, latched, collapsed and queued of a line', st)
+    # Type NONE: the held buffer stays until the line's next rising edge.
+    setup(g, (6, 1, 0))
+    tap(g.used(1, wait=0.3) == [] and 'orphan=1' in c.cmd('get 1'),
+        'behaviour fifo: type NONE leaves the held buffer with the device')
+    c.cmd('level 1 1')
+    u = g.used(1)
+    tap(u == [(evs[3], 1)] and g.m[g.used_seen[1]] is not None and 'orphan=0' in c.cmd('get 1'),
+        'behaviour fifo: the next edge gives the buffer back (INVALID)', u)
+    r = c.cmd('behaviour latch')
+    tap(r == 'ok behaviour=latch order=ring', 'behaviour latch at run time', r)
+    tap(c.cmd('behaviour odd').startswith('err usage') and c.cmd('behaviour fifo 0').startswith('err bad seed') and
+        c.cmd('order ring x').startswith('err bad seed'), 'behaviour and order: bad arguments answer err')
+    # refuse: chosen types answer ERR, others work.
+    tap(c.cmd('refuse 2 rising,low') == 'ok' and c.cmd('refuse 2 odd').startswith('err bad type') and
+        c.cmd('refuse 9 none').startswith('err usage'), 'refuse: types by name, bad ones answer err')
+    setup(g, (3, 2, 2))
+    res = []
+    for t in (1, 2, 0, 8):
+        _, a = g.request(6, 2, t)
+        g.used(0)
+        res.append(g.m[a])
+    tap(res == [1, 0, 0, 1] and 'irq=none' in c.cmd('get 2'), 'refuse: SET_IRQ_TYPE rising and low answer ERR, falling works', res)
+    c.cmd('refuse 2 none')
+    _, a = g.request(6, 2, 1)
+    g.used(0)
+    tap(g.m[a] == 0, 'refuse none: every type again')
+    # hang and fail over a range of lines.
+    tap(c.cmd('hang 1-3 1') == 'ok' and c.cmd('hang 3-1 1').startswith('err bad line') and
+        c.cmd('fail 0-8 1').startswith('err bad line'), 'hang A-B: a range of lines; a bad range answers err')
+    hs = [g.request(4, ln, 0) for ln in range(4)]
+    u = g.used(0, n=2, wait=0.5)
+    held = stats_field(c, 'inflight')
+    c.cmd('hang 1-3 0')
+    u += g.used(0, n=3)
+    tap([h for h, _ in u][:1] == [hs[0][0]] and held == 3 and len(u) == 4,
+        'hang A-B 1 holds the requests of every line in the range, 0 answers them', (u, held))
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+
+
+def test_irq_delay(features, tag):
+    p, fe, g, c = session('--lines', '4', '--irq-delay', '300000', features=features)
+    setup(g, (3, 0, 2))
+    time.sleep(0.5)
+    call_count(g, 0)
+    n0 = stats_field(c, 'calls_req')
+    avail = g.base(0) + 0x1000
+    ev = avail + 4 + 2 * NUM
+
+    def want_call():
+        # The driver wants a call for its next used entry.
+        if features & (1 << 29):
+            g.m[ev:ev + 2] = struct.pack('<H', g.used_seen[0])
+        g.m[avail:avail + 2] = struct.pack('<H', 0)
+
+    def want_none():
+        # It took what is there and wants no call for it.
+        if features & (1 << 29):
+            g.m[ev:ev + 2] = struct.pack('<H', g.used_seen[0])
+        else:
+            g.m[avail:avail + 2] = struct.pack('<H', 1)
+    want_call()
+    t0 = time.time()
+    g.request(4, 0, 0)
+    u = g.used(0, wait=0.25)
+    early = call_count(g, 0)
+    while not call_count(g, 0) and time.time() < t0 + 5:
+        time.sleep(0.01)
+    dt = time.time() - t0
+    tap(len(u) == 1 and early == 0 and 0.28 <= dt < 2 and stats_field(c, 'calls_req') == n0 + 1,
+        f'irq-delay ({tag}): the reply is published at once, its notification 300 ms later', (u, early, dt))
+    # Decided at publication: a driver that took the reply and wants no call gets it anyway.
+    want_call()
+    g.request(4, 0, 0)
+    g.used(0)
+    want_none()
+    time.sleep(0.5)
+    tap(call_count(g, 0) == 1, f'irq-delay ({tag}): decided at publication, the call comes though the driver took the reply')
+    # recheck: the same driver gets no call.
+    tap(c.cmd('irq-delay 300000 recheck') == 'ok', 'irq-delay recheck at run time')
+    want_call()
+    g.request(4, 0, 0)
+    g.used(0)
+    want_none()
+    time.sleep(0.5)
+    tap(call_count(g, 0) == 0, f'irq-delay recheck ({tag}): a driver that took the reply and wants no call gets none')
+    want_call()
+    g.request(4, 0, 0)
+    g.used(0)
+    time.sleep(0.5)
+    tap(call_count(g, 0) == 1, f'irq-delay recheck ({tag}): a driver that still wants it gets the call')
+    tap(c.cmd('irq-delay 0') == 'ok' and c.cmd('irq-delay x').startswith('err usage') and
+        c.cmd('irq-delay 5 now').startswith('err usage'), 'irq-delay: 0 turns it off, bad arguments answer err')
+    want_call()
+    g.request(4, 0, 0)
+    g.used(0)
+    t0 = time.time()
+    while not call_count(g, 0) and time.time() < t0 + 5:
+        time.sleep(0.001)
+    tap(time.time() - t0 < 0.1, f'irq-delay 0 ({tag}): the call comes at once', time.time() - t0)
+    fe.s.close()
+    p.send_signal(signal.SIGTERM)
+    finish(p)
+
+
 def hostile(name, fn):
     p = start('--once')
     fe = FrontEnd()
@@ -972,6 +1140,9 @@ def main():
         test_stall,
         test_fuzz,
         test_burst,
+        test_behaviour,
+        lambda: test_irq_delay(F_ALL, 'event idx'),
+        lambda: test_irq_delay(F_BASE, 'flags'),
         lambda: hostile('bad version flags', lambda fe: fe.send(1, flags=2)),
         lambda: hostile('payload larger than any message', lambda fe: fe.send(2, bytes(4000))),
         lambda: hostile('payload larger than its type', lambda fe: fe.send(2, bytes(16))),

@@ -1304,6 +1304,164 @@ static void t_ring_event_idx(void)
 	CHECK(VR.used->ring[5].len == 4 && VR.used->ring[6].len == 4);
 }
 
+static void t_edge_counters(void)
+{
+	mk(4, true);
+	irq_line(1, VGPIO_IRQ_EDGE_RISING);
+	unmask(1, 1);
+	model_set_level(&M, 1, 1);		/* sent */
+	model_set_level(&M, 1, 0);
+	model_set_level(&M, 1, 1);		/* latched */
+	model_set_level(&M, 1, 0);
+	model_set_level(&M, 1, 1);		/* collapsed */
+	model_set_level(&M, 1, 0);
+	CHECK(M.lines[1].st.edges == 3 && M.lines[1].st.latched == 1 &&
+	      M.lines[1].st.collapsed == 1 && M.st.collapsed == 1);
+	CHECK(model_line_kept(&M, 1) == 1 && !model_line_ready(&M, 1));
+	unmask(1, 2);
+	CHECK(M.lines[1].st.events == 2 && model_line_kept(&M, 1) == 0);
+	/* edges = events + collapsed once nothing is kept. */
+	CHECK(M.lines[1].st.edges == M.lines[1].st.events + M.lines[1].st.collapsed);
+	model_reset_stats(&M);
+	CHECK(!M.lines[1].st.edges && !M.lines[1].st.latched && !M.lines[1].st.collapsed);
+}
+
+static void t_fifo_events(void)
+{
+	uint64_t t[MODEL_EDGETIMES];
+	int i, k;
+
+	mk(4, true);
+	model_set_behaviour(&M, MODEL_BEHAVIOUR_FIFO);
+	irq_line(0, VGPIO_IRQ_EDGE_BOTH);
+	unmask(0, 1);
+	fake_now = 100;
+	CHECK(model_set_level(&M, 0, 1) == MODEL_EDGE_SENT);
+	/* Masked: every edge is queued, none collapses. */
+	for (i = 0; i < 3; i++) {
+		fake_now = 200 + 100 * (uint64_t)i;
+		CHECK(model_set_level(&M, 0, i % 2 ? 1 : 0) == MODEL_EDGE_LATCHED);
+	}
+	CHECK(model_line_kept(&M, 0) == 3 && !model_line_ready(&M, 0));
+	/* One event per buffer, at once, oldest first. */
+	for (k = 0; k < 3; k++) {
+		unmask(0, (uint32_t)(10 + k));
+		CHECK(nev == 2 + k && evs[1 + k].token == (uint32_t)(10 + k) &&
+		      evs[1 + k].status == VGPIO_EVENT_VALID);
+	}
+	CHECK(model_line_kept(&M, 0) == 0 && nev == 4);
+	CHECK(model_edgetimes(&M, 0, t, 8) == 4 && t[0] == 100 && t[1] == 200 &&
+	      t[2] == 300 && t[3] == 400);
+	unmask(0, 20);
+	CHECK(nev == 4 && M.lines[0].held && model_line_ready(&M, 0));
+	/* A full FIFO drops its oldest edge: counted as collapsed. */
+	model_set_level(&M, 0, 1);		/* sent, buffer 20 */
+	for (i = 0; i < MODEL_FIFO_DEPTH + 4; i++) {
+		fake_now = 1000 + (uint64_t)i;
+		k = model_set_level(&M, 0, i % 2 ? 1 : 0);
+		CHECK(k == (i < MODEL_FIFO_DEPTH ? MODEL_EDGE_LATCHED : MODEL_EDGE_COLLAPSED));
+	}
+	CHECK(model_line_kept(&M, 0) == MODEL_FIFO_DEPTH);
+	CHECK(M.lines[0].st.collapsed == 4 && M.st.collapsed == 4);
+	unmask(0, 21);
+	CHECK(model_edgetimes(&M, 0, t, MODEL_EDGETIMES) == 6 && t[5] == 1004);
+	for (k = 0; k < MODEL_FIFO_DEPTH - 1; k++)
+		unmask(0, 30);
+	CHECK(model_line_kept(&M, 0) == 0);
+	CHECK(M.lines[0].st.edges == M.lines[0].st.events + M.lines[0].st.collapsed);
+	CHECK(M.lines[0].st.edges == 25 && M.lines[0].st.latched == 19);
+	/* Edges of the other direction make nothing on a rising line. */
+	irq_line(1, VGPIO_IRQ_EDGE_RISING);
+	model_set_level(&M, 1, 1);
+	model_set_level(&M, 1, 0);
+	CHECK(model_line_kept(&M, 1) == 1);
+	/* A switch back to latch forgets what is queued. */
+	model_set_behaviour(&M, MODEL_BEHAVIOUR_LATCH);
+	CHECK(model_line_kept(&M, 1) == 0 && !M.lines[1].pending);
+}
+
+static void t_fifo_none(void)
+{
+	int n;
+
+	mk(4, true);
+	model_set_behaviour(&M, MODEL_BEHAVIOUR_FIFO);
+	irq_line(0, VGPIO_IRQ_EDGE_RISING);
+	model_set_level(&M, 0, 1);		/* queued ... */
+	model_set_level(&M, 0, 0);
+	unmask(0, 1);				/* ... and sent */
+	unmask(0, 2);
+	CHECK(nev == 1 && M.lines[0].held);
+	/* NONE: the held buffer stays with the device. */
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE) == 0);
+	CHECK(nev == 1 && M.lines[0].held && M.lines[0].orphan);
+	CHECK(!model_line_ready(&M, 0));
+	/* A new buffer goes back at once, no protocol error. */
+	unmask(0, 3);
+	CHECK(nev == 2 && evs[1].token == 3 && evs[1].status == VGPIO_EVENT_INVALID);
+	CHECK(M.st.protocol_errors == 0);
+	/* The next rising edge gives it back INVALID, and makes no event. */
+	model_set_level(&M, 0, 1);
+	model_set_level(&M, 0, 0);
+	CHECK(nev == 3 && evs[2].token == 2 && evs[2].status == VGPIO_EVENT_INVALID);
+	CHECK(!M.lines[0].held && !M.lines[0].orphan && M.lines[0].st.events == 1);
+	/* Enabled again while the buffer is held across NONE: it serves. */
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_RISING);
+	unmask(0, 4);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE);
+	model_set_level(&M, 0, 0);		/* falling: not its edge */
+	CHECK(nev == 3 && M.lines[0].orphan);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_EDGE_FALLING);
+	CHECK(!M.lines[0].orphan && M.lines[0].held);
+	model_set_level(&M, 0, 1);
+	model_set_level(&M, 0, 0);
+	CHECK(nev == 4 && evs[3].token == 4 && evs[3].status == VGPIO_EVENT_VALID);
+	/* Edges while NONE are not kept; direction NONE returns at once. */
+	unmask(0, 5);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 0, VGPIO_IRQ_NONE);
+	model_set_level(&M, 0, 1);
+	CHECK(model_line_kept(&M, 0) == 0 && M.lines[0].orphan && nev == 4);
+	CHECK(req(VGPIO_REQ_SET_DIRECTION, 0, VGPIO_DIR_NONE) == 0);
+	CHECK(nev == 5 && evs[4].token == 5 && evs[4].status == VGPIO_EVENT_INVALID);
+	CHECK(!M.lines[0].held && !M.lines[0].orphan);
+	/* A keep-mode reset makes the held buffer stale, not orphan. */
+	irq_line(1, VGPIO_IRQ_EDGE_RISING);
+	unmask(1, 6);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_NONE);
+	model_evq_reset(&M);
+	CHECK(M.lines[1].stale && !M.lines[1].orphan && !M.lines[1].held);
+	/* A switch to latch gives an orphaned buffer back. */
+	irq_line(2, VGPIO_IRQ_EDGE_RISING);
+	unmask(2, 7);
+	req(VGPIO_REQ_SET_IRQ_TYPE, 2, VGPIO_IRQ_NONE);
+	n = nev;
+	model_set_behaviour(&M, MODEL_BEHAVIOUR_LATCH);
+	CHECK(nev == n + 1 && evs[n].token == 7 && evs[n].status == VGPIO_EVENT_INVALID);
+	/* Level types keep the specification's NONE in fifo too. */
+	model_set_behaviour(&M, MODEL_BEHAVIOUR_FIFO);
+	irq_line(3, VGPIO_IRQ_LEVEL_HIGH);
+	unmask(3, 8);
+	n = nev;
+	req(VGPIO_REQ_SET_IRQ_TYPE, 3, VGPIO_IRQ_NONE);
+	CHECK(nev == n + 1 && evs[n].token == 8 && evs[n].status == VGPIO_EVENT_INVALID);
+}
+
+static void t_refuse(void)
+{
+	mk(4, true);
+	req(VGPIO_REQ_SET_DIRECTION, 1, VGPIO_DIR_IN);
+	CHECK(model_set_refuse(&M, 1, (1U << VGPIO_IRQ_EDGE_RISING) | 1U) == 0);
+	CHECK(model_set_refuse(&M, 4, 0) == -1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_EDGE_RISING) == 1);
+	CHECK(M.lines[1].irq_type == VGPIO_IRQ_NONE && M.lines[1].st.errors == 1);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_EDGE_BOTH) == 0);
+	/* NONE is never refused (bit 0 is ignored). */
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_NONE) == 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 2, VGPIO_IRQ_EDGE_RISING) == 0);
+	model_set_refuse(&M, 1, 0);
+	CHECK(req(VGPIO_REQ_SET_IRQ_TYPE, 1, VGPIO_IRQ_EDGE_RISING) == 0);
+}
+
 int main(void)
 {
 	run("model: config space layout", t_config);
@@ -1340,6 +1498,10 @@ int main(void)
 	run("faults: names block generators", t_names_faults);
 	run("model: what an edge did (sent, latched, collapsed, lost)", t_edge_outcomes);
 	run("model: edge times of VALID events", t_edge_times);
+	run("model: per-line edges, latched and collapsed counters", t_edge_counters);
+	run("model: fifo: edges queued, one per buffer, the oldest dropped when full", t_fifo_events);
+	run("model: fifo: the held buffer outlives type NONE until the next edge", t_fifo_none);
+	run("model: refuse: chosen trigger types answer ERR, nothing set", t_refuse);
 	run("model: a device with no lines", t_zero_lines);
 	run("vring: simple chain, used ring, NO_INTERRUPT", t_ring_chain);
 	run("vring: gather/scatter over several descriptors", t_ring_scatter);

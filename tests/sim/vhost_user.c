@@ -255,22 +255,12 @@ static void vq_stop(struct sim *s, unsigned int q)
 	vq_drop_held(vq);
 	vq->npend = 0;
 	vq->reo_n = 0;
+	vq->call_armed = false;
 	if (q == 0)
 		model_reqq_reset(&s->m);
 	else
 		model_evq_reset(&s->m);
 	pthread_cond_broadcast(&s->cond);
-}
-
-static void vq_notify(struct sim *s, unsigned int q)
-{
-	struct sim_vq *vq = &s->vq[q];
-	uint64_t one = 1;
-
-	if (!vq->running || !vring_should_notify(&vq->vr) || vq->call_fd < 0)
-		return;
-	if (write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		sim_log(s, "queue %u: call eventfd write: %s", q, strerror(errno));
 }
 
 /* The vhost-user thread must look at its timers again. */
@@ -280,6 +270,40 @@ static void timer_kick(struct sim *s)
 
 	if (write(s->timer_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		sim_log(s, "timer eventfd write: %s", strerror(errno));
+}
+
+static void vq_call(struct sim *s, unsigned int q)
+{
+	struct sim_vq *vq = &s->vq[q];
+	uint64_t one = 1;
+
+	s->m.st.calls[q]++;
+	if (write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		sim_log(s, "queue %u: call eventfd write: %s", q, strerror(errno));
+}
+
+/*
+ * After one or more pushes: notify the driver if it wants a call, at once
+ * or, with irq-delay, later (the used index is already published).
+ */
+static void vq_notify(struct sim *s, unsigned int q)
+{
+	struct sim_vq *vq = &s->vq[q];
+
+	if (!vq->running || vq->call_fd < 0)
+		return;
+	if (!s->irq_delay_ns) {
+		if (vring_should_notify(&vq->vr))
+			vq_call(s, q);
+		return;
+	}
+	if (!s->irq_recheck && !vring_should_notify(&vq->vr))
+		return;
+	if (!vq->call_armed) {
+		vq->call_armed = true;
+		vq->call_due = sim_now_ns() + s->irq_delay_ns;
+		timer_kick(s);
+	}
 }
 
 static void vq_push_now(struct sim_vq *vq, const struct vq_pend *p)
@@ -344,8 +368,31 @@ static bool vq_flush_due(struct sim *s, unsigned int q, uint64_t now,
 	return pushed;
 }
 
-/* Deferred replies that are due go out; returns the poll timeout in ms. */
-static int vu_timers(struct sim *s)
+/* A delayed notification that is due goes out (irq-delay). */
+static void vq_call_due(struct sim *s, unsigned int q, uint64_t now,
+			uint64_t *next)
+{
+	struct sim_vq *vq = &s->vq[q];
+
+	if (!vq->call_armed)
+		return;
+	if (vq->call_due > now) {
+		if (vq->call_due < *next)
+			*next = vq->call_due;
+		return;
+	}
+	vq->call_armed = false;
+	if (!vq->running || vq->call_fd < 0)
+		return;
+	if (!s->irq_recheck || vring_should_notify(&vq->vr))
+		vq_call(s, q);
+}
+
+/*
+ * Deferred replies and notifications that are due go out; returns the
+ * time until the next one in ns, or -1 for none.
+ */
+static int64_t vu_timers(struct sim *s)
 {
 	uint64_t now = sim_now_ns(), next = UINT64_MAX;
 	unsigned int q;
@@ -353,9 +400,12 @@ static int vu_timers(struct sim *s)
 	for (q = 0; q < SIM_NQUEUES; q++)
 		if (vq_flush_due(s, q, now, &next))
 			vq_notify(s, q);
+	/* What vq_notify() just armed is due later, not now. */
+	for (q = 0; q < SIM_NQUEUES; q++)
+		vq_call_due(s, q, now, &next);
 	if (next == UINT64_MAX)
 		return -1;
-	return (int)((next - now + 999999) / 1000000);
+	return (int64_t)(next - now);
 }
 
 /*
@@ -493,14 +543,39 @@ static const char *req_name(uint16_t type)
 	return type < 7 ? n[type] : "?";
 }
 
-/* @t0: when the chain was taken off the ring. */
-static void handle_request(struct sim *s, struct vring_chain *ch, uint64_t t0)
+/* A request executed, its reply written, not yet on the used ring. */
+struct req_done {
+	uint16_t head;
+	size_t written, wlen;
+	struct fault_act act;
+	uint64_t t0;		/* when it was taken off the ring */
+};
+
+/* The reply of @d goes on the used ring (or as its fault says). */
+static void request_complete(struct sim *s, const struct req_done *d)
+{
+	struct model_stats *st = &s->m.st;
+	uint64_t dt;
+
+	if (!vq_complete(s, 0, d->head, d->written, d->wlen, &d->act))
+		return;
+	dt = sim_now_ns() - d->t0;
+	st->svc_n++;
+	st->svc_total_ns += dt;
+	if (dt > st->svc_max_ns)
+		st->svc_max_ns = dt;
+}
+
+/*
+ * Execute one request and write its reply into the chain's buffers; true
+ * when @d is to be completed (not held, the queue not dead).
+ */
+static bool request_exec(struct sim *s, struct vring_chain *ch, uint64_t t0,
+			 struct req_done *d)
 {
 	struct sim_vq *vq = &s->vq[0];
-	struct model_stats *st = &s->m.st;
 	uint8_t rd[8] = { 0 };
 	struct fault_act act;
-	uint64_t dt;
 	int n;
 
 	if (s->crash_after && s->nreq_taken++ == s->crash_after) {
@@ -525,20 +600,88 @@ static void handle_request(struct sim *s, struct vring_chain *ch, uint64_t t0)
 			n == 0 ? "no room" : s->resp[0] ? "ERR" : "OK");
 	if (n == MODEL_HELD) {
 		vq_hold(vq, ch);
-		return;
+		return false;
 	}
 	if (n == MODEL_DEAD) {
 		fprintf(stderr, "vgpio-sim: request for a line out of range: the request queue is dead until the front end reconnects (--rules rust-vmm)\n");
-		return;
+		return false;
 	}
-	n = (int)vring_write(ch, s->resp, (size_t)n);
-	if (!vq_complete(s, 0, ch->head, (size_t)n, ch->wlen, &act))
-		return;
-	dt = sim_now_ns() - t0;
-	st->svc_n++;
-	st->svc_total_ns += dt;
-	if (dt > st->svc_max_ns)
-		st->svc_max_ns = dt;
+	d->head = ch->head;
+	d->written = vring_write(ch, s->resp, (size_t)n);
+	d->wlen = ch->wlen;
+	d->act = act;
+	d->t0 = t0;
+	return true;
+}
+
+static void handle_request(struct sim *s, struct vring_chain *ch, uint64_t t0)
+{
+	struct req_done d;
+
+	if (request_exec(s, ch, t0, &d))
+		request_complete(s, &d);
+}
+
+/* xorshift64*: the shuffles are the same for the same seed. */
+static uint64_t sim_rand(struct sim *s)
+{
+	uint64_t x = s->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	s->rng = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* A random permutation of 0..n-1 in @p (Fisher-Yates). */
+static void sim_permute(struct sim *s, unsigned int *p, unsigned int n)
+{
+	unsigned int i, j, t;
+
+	for (i = 0; i < n; i++)
+		p[i] = i;
+	for (i = n; i > 1; i--) {
+		j = (unsigned int)(sim_rand(s) % i);
+		t = p[i - 1];
+		p[i - 1] = p[j];
+		p[j] = t;
+	}
+}
+
+/*
+ * order shuffle: take every request of the ring (up to SIM_SCAN_MAX), run
+ * them in a random order, then put their replies on the used ring in
+ * another (the specification promises the driver no order at all). Returns
+ * the number of requests taken, or -1 on a malformed ring (@err says why).
+ */
+static int reqq_scan_shuffled(struct sim *s, const char **err)
+{
+	static unsigned int order[SIM_SCAN_MAX];
+	static struct req_done done[SIM_SCAN_MAX];
+	struct sim_vq *vq = &s->vq[0];
+	unsigned int n = 0, nd = 0, i;
+	uint64_t t0;
+	int r = 0;
+
+	if (!s->scan) {
+		s->scan = calloc(SIM_SCAN_MAX, sizeof(*s->scan));
+		if (!s->scan)
+			sim_fatal("out of memory");
+	}
+	while (n < SIM_SCAN_MAX && (r = vring_pop(&vq->vr, &s->scan[n], err)) > 0)
+		n++;
+	if (r < 0)
+		return -1;
+	t0 = sim_now_ns();
+	sim_permute(s, order, n);
+	for (i = 0; i < n && !s->m.dead_queue; i++)
+		if (request_exec(s, &s->scan[order[i]], t0, &done[nd]))
+			nd++;
+	sim_permute(s, order, nd);
+	for (i = 0; i < nd && vq->running; i++)
+		request_complete(s, &done[order[i]]);
+	return (int)n;
 }
 
 static void handle_event_buf(struct sim *s, struct vring_chain *ch)
@@ -564,12 +707,23 @@ static void vq_process(struct sim *s, unsigned int q)
 	struct vring_chain ch;
 	const char *err = NULL;
 	uint64_t batch = 0;
-	int r;
+	int r = 0;
 
 	if (!vq->running || vq->stalled || (q == 0 && s->m.dead_queue))
 		return;
 	do {
-		while ((r = vring_pop(&vq->vr, &ch, &err)) > 0) {
+		while (q == 0 && s->shuffle &&
+		       (r = reqq_scan_shuffled(s, &err)) > 0) {
+			batch += (uint64_t)r;
+			if (!vq->running)
+				return;
+			if (s->m.dead_queue) {
+				vq_notify(s, q);
+				return;
+			}
+		}
+		while ((q != 0 || !s->shuffle) &&
+		       (r = vring_pop(&vq->vr, &ch, &err)) > 0) {
 			batch++;
 			if (q == 0)
 				handle_request(s, &ch, sim_now_ns());
@@ -686,6 +840,8 @@ int sim_init(struct sim *s)
 		s->vq[q].call_fd = -1;
 		s->vq[q].err_fd = -1;
 	}
+	if (!s->rng)
+		s->rng = SIM_RNG_SEED;
 	s->resp_cap = (size_t)s->m.names_len + 2;
 	s->resp = calloc(1, s->resp_cap);
 	s->m.ops.ctx = s;
@@ -1135,7 +1291,9 @@ int vu_serve(struct sim *s, int fd)
 	for (;;) {
 		struct pollfd pfd[3 + SIM_NQUEUES];
 		unsigned int q, map[SIM_NQUEUES];
-		int n = 3, i, k = 0, timeout;
+		int n = 3, i, k = 0;
+		struct timespec ts;
+		int64_t timeout;
 
 		pfd[0].fd = fd;
 		pfd[0].events = POLLIN;
@@ -1154,7 +1312,9 @@ int vu_serve(struct sim *s, int fd)
 			n++;
 		}
 		pthread_mutex_unlock(&s->lock);
-		if (poll(pfd, (nfds_t)n, timeout) < 0) {
+		ts.tv_sec = timeout / 1000000000;
+		ts.tv_nsec = timeout % 1000000000;
+		if (ppoll(pfd, (nfds_t)n, timeout < 0 ? NULL : &ts, NULL) < 0) {
 			if (errno == EINTR)
 				continue;
 			sim_fatal("poll: %s", strerror(errno));

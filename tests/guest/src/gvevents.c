@@ -5,10 +5,12 @@
  *
  * Usage: gvevents CHIP LINE rising|falling|both EXPECT [IDLE_S]
  *
- * Requests LINE of /dev/CHIP for edge events (consumer "gvevents"), prints
- * "ready" once the request is made, then reads events until the kernel's
- * sequence number of the line reaches EXPECT, or until no event came for
- * IDLE_S seconds (default 10). Each event carries the number of edges
+ * Requests LINE of /dev/CHIP for edge events (consumer "gvevents-LINE", so
+ * that several readers of several lines have an interrupt row each in
+ * /proc/interrupts), prints "ready" once the request is made, then reads
+ * events until the kernel's sequence number of the line reaches EXPECT,
+ * until no event came for IDLE_S seconds (default 10), or until SIGTERM,
+ * after which it reads what is left without waiting. Each event carries the number of edges
  * gpiolib-cdev saw on the line (line_seqno), including those it dropped
  * because its FIFO was full when this reader was slow; so the last sequence
  * number is what the driver delivered, whatever the reader kept up with.
@@ -26,13 +28,21 @@
 #include <fcntl.h>
 #include <linux/gpio.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define CONSUMER	"gvevents"
+static char consumer[32];
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static void die(const char *what)
 {
@@ -40,11 +50,12 @@ static void die(const char *what)
 	exit(2);
 }
 
-/* The summed per-CPU count of the interrupt row that names CONSUMER. */
+/* The summed per-CPU count of the interrupt row whose action is consumer. */
 static long irq_count(void)
 {
-	char row[1024];
+	char row[1024], *last;
 	long total = -1;
+	size_t len;
 	FILE *f = fopen("/proc/interrupts", "r");
 
 	if (!f)
@@ -53,7 +64,12 @@ static long irq_count(void)
 		char *p = strchr(row, ':'), *end;
 		long v;
 
-		if (!p || !strstr(row, CONSUMER))
+		len = strcspn(row, "\n");
+		while (len && row[len - 1] == ' ')
+			len--;
+		row[len] = 0;
+		last = strrchr(row, ' ');
+		if (!p || !last || strcmp(last + 1, consumer))
 			continue;
 		total = 0;
 		for (p++;; p = end) {
@@ -72,6 +88,7 @@ int main(int argc, char **argv)
 {
 	struct gpio_v2_line_event ev[16];
 	struct gpio_v2_line_request req;
+	struct sigaction sa;
 	unsigned long expect, idle_s = 10;
 	unsigned long nread = 0, nrise = 0, nfall = 0, seqno = 0;
 	long irqs0, irqs1;
@@ -100,7 +117,11 @@ int main(int argc, char **argv)
 	expect = strtoul(argv[4], NULL, 10);
 	if (argc == 6)
 		idle_s = strtoul(argv[5], NULL, 10);
-	strcpy(req.consumer, CONSUMER);
+	snprintf(consumer, sizeof(consumer), "gvevents-%u", req.offsets[0]);
+	strcpy(req.consumer, consumer);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;	/* no SA_RESTART: poll() returns */
+	sigaction(SIGTERM, &sa, NULL);
 
 	snprintf(path, sizeof(path), "/dev/%s", argv[1]);
 	chip = open(path, O_RDONLY | O_CLOEXEC);
@@ -115,7 +136,7 @@ int main(int argc, char **argv)
 	while (seqno < expect) {
 		struct pollfd p = { .fd = req.fd, .events = POLLIN };
 
-		n = poll(&p, 1, (int)idle_s * 1000);
+		n = poll(&p, 1, stop ? 0 : (int)idle_s * 1000);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
