@@ -60,7 +60,7 @@ PEER_KERNELS=${PEER_KERNELS:-6.12 6.12-arm64}
 # suites that reach the driver's own code paths (requests and batches,
 # events, teardown and state, timeouts, broken and hostile devices) or the
 # platform's (virtio-MMIO, the device tree); the rest run on 6.1 and 6.12.
-DEBUG_SUITES=${DEBUG_SUITES:-basic batch edges irq-masked lifecycle state timeout hostile faults fuzz stress restart}
+DEBUG_SUITES=${DEBUG_SUITES:-basic batch edges irq-masked lifecycle state timeout hostile faults fuzz stress restart paths}
 ARM64_SUITES=${ARM64_SUITES:-basic dt dt-names irq-masked lifecycle state}
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 QEMU=${QEMU:-qemu-system-x86_64}
