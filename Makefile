@@ -7,6 +7,8 @@
 #   make upstream-patch  the patch that replaces the kernel's driver with ours
 #                   (.cache/upstream/0001-*.patch, against linux-source-7.2)
 #   make test       the whole test suite (DRIVER=ours|intree, KERNELS="6.1 6.12 7.2")
+#   make mutants    the driver with one deliberate defect at a time, booted
+#                   with the suites that must notice (MUTANTS="NAME ...")
 #   make bench      our driver against the in-tree one, figures and ratios
 #   make demo       boot a guest with a simulated board and show the driver at work
 #   make shell      the same guest with an interactive shell
@@ -40,6 +42,9 @@ upstream-patch:
 test: deps
 	KERNELS="$(KERNELS)" DRIVER="$(DRIVER)" SUITES="$(SUITES)" tests/run.sh
 
+mutants: deps
+	scripts/mutants.sh $(MUTANTS)
+
 bench: deps
 	KERNELS="$(KERNELS)" scripts/bench.sh
 
@@ -49,4 +54,4 @@ demo: deps
 shell: deps
 	scripts/demo.sh --shell
 
-.PHONY: all modules clean install deps check upstream-patch test bench demo shell
+.PHONY: all modules clean install deps check upstream-patch test mutants bench demo shell

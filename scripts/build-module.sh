@@ -10,6 +10,10 @@
 # arguments go to make (e.g. W=1 C=2). The build log is kept in
 # $CACHE/build/VER/ours/build.log; OUTDIR receives gpio-virtio.ko.
 # Concurrent runs for one kernel are serialised with a lock file.
+#
+# GV_SRC=DIR builds the driver found in DIR (gpio-virtio.c, Kbuild, Kconfig,
+# include/) instead of the repository's, in GV_BUILD=DIR (default
+# $CACHE/build/VER/ours): scripts/mutants.sh builds its mutants this way.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -19,15 +23,16 @@ OUTDIR=$2
 shift 2
 load_kernel_env "$VER"
 
-B=$CACHE/build/$VER/ours
+SRC=${GV_SRC:-$REPO}
+B=${GV_BUILD:-$CACHE/build/$VER/ours}
 mkdir -p "$CACHE/build/$VER" "$OUTDIR"
 # Several scripts may build for the same kernel at once: one at a time here.
 exec 9>"$B.lock"
 flock 9
 rm -rf "$B"
 mkdir -p "$B"
-cp "$REPO/gpio-virtio.c" "$REPO/Kbuild" "$REPO/Kconfig" "$B/"
-cp -r "$REPO/include" "$B/"
+cp "$SRC/gpio-virtio.c" "$SRC/Kbuild" "$SRC/Kconfig" "$B/"
+cp -r "$SRC/include" "$B/"
 if ! make -C "$KDIR" M="$B" ${KMAKE[@]+"${KMAKE[@]}"} "$@" modules >"$B/build.log" 2>&1; then
 	cat "$B/build.log" >&2
 	die "building gpio-virtio.ko for $VER failed"

@@ -440,6 +440,12 @@ run_boot() {
 			kill -9 "${spids[0]}" 2>/dev/null
 			killed_at=$SECONDS
 		fi
+		# BOOT_STOP_ON_FAIL (scripts/mutants.sh): the first failed check
+		# decides; the rest of the suite is not waited for.
+		if [ -n "${BOOT_STOP_ON_FAIL:-}" ] && [ -z "$why" ] &&
+			tr -d '\r' < "$w/console.log" | grep -a '^GV: not ok' | grep -qv '# TODO'; then
+			why="stopped at the first failed check (BOOT_STOP_ON_FAIL)"
+		fi
 		[ $((SECONDS - last)) -ge "$stall" ] &&
 			why="the guest made no progress for ${stall}s in: $(last_step "$w/console.log")"
 		[ $((SECONDS - t0)) -ge "$hard" ] &&

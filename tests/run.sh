@@ -41,6 +41,11 @@
 #   JOBS=$(nproc)             guests booted at once
 #   PACKAGING=1               0 skips the packaging tests (they use the
 #                             machine's DKMS tree: one run at a time)
+#   MUTANTS_CI=3              the mutants of the day (scripts/mutants.sh
+#                             --ci: chosen by the UTC date, every one within
+#                             a few days), built and booted with their own
+#                             suites at the end of the run; 0: none (the
+#                             default with an explicit SUITES)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,7 +66,7 @@ PEER_KERNELS=${PEER_KERNELS:-6.12 6.12-arm64}
 # suites that reach the driver's own code paths (requests and batches,
 # events, teardown and state, timeouts, broken and hostile devices) or the
 # platform's (virtio-MMIO, the device tree); the rest run on 6.1 and 6.12.
-DEBUG_SUITES=${DEBUG_SUITES:-basic batch edges irq-masked lifecycle state timeout hostile faults fuzz stress restart promises}
+DEBUG_SUITES=${DEBUG_SUITES:-basic batch edges irq-masked lifecycle state timeout hostile faults fuzz stress restart promises paths}
 ARM64_SUITES=${ARM64_SUITES:-basic dt dt-names irq-masked lifecycle state poll}
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 QEMU=${QEMU:-qemu-system-x86_64}
@@ -293,6 +298,19 @@ for k in $KERNELS; do
 	fi
 done
 
+# Mutants: the mutants of the day (MUTANTS_CI), last (each is a
+# module build and the boots of its own suites, on its own kernel).
+[ -n "${MUTANTS_CI:-}" ] || { MUTANTS_CI=3; [ -z "$SUITES" ] || MUTANTS_CI=0; }
+if [[ " $DRIVERS " == *" ours "* ]] && [ "$MUTANTS_CI" != 0 ]; then
+	while read -r mname mk; do
+		if [[ " $KERNELS " == *" $mk "* ]]; then
+			addjob mutant "$mk" "$mname"
+		else
+			addjob note "mutant $mname runs on $mk, which is not in KERNELS: not run"
+		fi
+	done < <("$top/scripts/mutants.sh" --ci "$MUTANTS_CI")
+fi
+
 # wait_mark FILE: wait until FILE.ok or FILE.fail exists; true for .ok
 wait_mark() {
 	while [ ! -e "$1.ok" ] && [ ! -e "$1.fail" ]; do sleep 1; done
@@ -380,6 +398,14 @@ run_job() {	# run_job ARGS OF ONE .job LINE
 			tap notok "harness: a simulator killed mid-run fails the boot with a clear message" \
 				"got: '${LAST_BOOT_WHY}', ${LAST_BOOT_KILL_DELAY:-no} kill, $CACHE/selftest.tap"
 		fi
+		;;
+	mutant)
+		# The mutant's module in a copy of this run's initramfs.
+		wait_mark "$JQ/prep-$k" || return 0
+		use_kernel "$k"
+		t0=$(date +%s)
+		MUTANT_INITRD=$INITRD RUNS=$RUNS JOBS=1 "$top/scripts/mutants.sh" --prepared "$3"
+		note "[mutant $3] $(( $(date +%s) - t0 ))s"
 		;;
 	note) shift; note "$*" ;;
 	missing) tap notok "[$k/$3] suite $4 exists" ;;
