@@ -1280,6 +1280,10 @@ def main(argv):
     if from_json:
         with open(from_json) as f:
             doc = json.load(f)
+        if not doc.get("results"):
+            print(f"bench-report: {from_json} has no results (a JSON of the bench before issue 19?):"
+                  " run make bench", file=sys.stderr)
+            return 1
         if readme:
             update_readme(readme, doc)
         return 0
