@@ -564,6 +564,7 @@ def run_record(boot, p, drv, m, sweep=None):
         late = [s for s in lossy if (s.get("edge_late_max_us") or 0) > 0.25e6 / s["hz"]]
         lo = num(d.get("lossless_hz"))
         rec = {"value": lo if lo else None, "first_lossy_hz": num(d.get("first_lossy_hz")) or None,
+               "unresolved": not lo,
                "bracket_pct": num(d.get("bracket_pct")), "k": num(d.get("k")),
                "seconds": num(d.get("seconds")), "lines": num(d.get("lines")),
                "trials": num(d.get("trials")), "capped": num(d.get("capped")), "steps": steps}
@@ -645,6 +646,12 @@ def summarise(m, runs, seed):
                 {d: r3(gmean(hog[d])) if hog[d] else None for d in DRVS}
         out["cpu"] = cpu
     if info["kind"] == "rate":
+        # a run lossy down to the search's floor has no rate: not left out
+        # silently, it leaves the row unresolved
+        un = {d: sum(1 for r in runs if r["drv"] == d and r.get("unresolved")) for d in DRVS}
+        out["unresolved_runs"] = un
+        if any(un.values()):
+            out["verdict"] = "unresolved"
         se = [r["sim_edges"] for r in runs if r.get("sim_edges", {}).get("edge_late_max_us") is not None]
         out["lossy_trials"] = sum(r.get("sim_edges", {}).get("lossy_trials", 0) for r in runs)
         out["lossy_trials_edges_late"] = sum(r.get("sim_edges", {}).get("lossy_trials_edges_late", 0)
@@ -731,7 +738,8 @@ def kernel_result(kver, boots):
         "boots": [{"boot": b.boot, "date": b.meta.get("date"), "seconds": num(b.meta.get("boot_seconds")),
                    "load_before": b.meta.get("load_before"), "load_during": b.meta.get("load_during"),
                    "load_after": b.meta.get("load_after"), "settings": b.meta.get("settings"),
-                   "draws": b.meta.get("draws"),
+                   "draws": b.meta.get("draws"), "retries": num(b.meta.get("retries")) or 0,
+                   "failed_tries": [v for k, v in sorted(b.meta.items()) if k.startswith("failed_try_")],
                    "orders": {p: o for p, o in sorted(b.orders.items())},
                    "host_cpu_samples": len(b.cpu.t),
                    "qemu_vcpu_threads": b.cpu.vcpu_threads, "sim_prio": b.cpu.sim_prio,
@@ -1040,10 +1048,13 @@ def closing_note(res):
     lab = res["labels"]
     md = res["metrics"]
     better = {v: [m for m in md if md[m].get("verdict") == v] for v in ("ours better", "in-tree better",
-                                                                          "no difference shown")}
+                                                                          "no difference shown",
+                                                                          "unresolved")}
     s = (f"In short: {lab['ours']} is ahead in {', '.join(better['ours better']) or 'no row'}; "
          f"{lab['peer']} in {', '.join(better['in-tree better']) or 'no row'}; no difference shown in "
-         f"{', '.join(better['no difference shown']) or 'no row'}.")
+         f"{', '.join(better['no difference shown']) or 'no row'}."
+         + (f" Unresolved (a run lost events at every rate tried): {', '.join(better['unresolved'])}."
+            if better["unresolved"] else ""))
     sw = res.get("sweep_poll_us") or {}
     parts = []
     for v, sv in sorted(sw.items(), key=lambda x: num(x[0])):
@@ -1201,14 +1212,20 @@ def check(path, expect_boots=None):
             continue
         miss = []
         peer_fails = MINFO[m]["kind"] == "probe" and md.get("peer_failed")
-        for k in ("ratio", "ci_lo", "ci_hi", "peer", "ours"):
+        # a rate lossy down to the search's floor in some run: the row says
+        # so instead of a figure
+        unresolved = any((md.get("unresolved_runs") or {}).values())
+        for k in ("ratio", "ci_lo", "ci_hi", "peer", "ours") if not unresolved else ():
             if md.get(k) is None and not (peer_fails and k in ("ratio", "ci_lo", "ci_hi", "peer")):
                 miss.append(k)
-        if md.get("n_ours") != nruns:
+        un = md.get("unresolved_runs") or {}
+        if md.get("n_ours") + un.get("ours", 0) != nruns:
             miss.append(f"n_ours={md.get('n_ours')} (want {nruns})")
-        if md.get("n_peer") != nruns and not peer_fails:
+        if md.get("n_peer") + un.get("peer", 0) != nruns and not peer_fails:
             miss.append(f"n_peer={md.get('n_peer')} (want {nruns})")
         verdicts = ("ours better", "in-tree better", "no difference shown")
+        if any(un.values()):
+            verdicts = ("unresolved",)
         if MINFO[m]["kind"] == "offset":
             verdicts = ("secondary (upper bound)",)
         if md.get("verdict") not in verdicts and not peer_fails:
