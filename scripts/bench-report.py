@@ -563,8 +563,13 @@ def run_record(boot, p, drv, m, sweep=None):
         lossy = [s for s in steps if not s["lossless"]]
         late = [s for s in lossy if (s.get("edge_late_max_us") or 0) > 0.25e6 / s["hz"]]
         lo = num(d.get("lossless_hz"))
-        rec = {"value": lo if lo else None, "first_lossy_hz": num(d.get("first_lossy_hz")) or None,
-               "unresolved": not lo,
+        stuck = d.get("stuck") if d.get("stuck") not in (None, "-") else None
+        rec = {"value": lo if lo and not stuck else None,
+               "first_lossy_hz": num(d.get("first_lossy_hz")) or None,
+               "unresolved": not lo or bool(stuck),
+               # lines the driver left masked or pending 30 s after a trial
+               # (line:masked:pending): the search ended there
+               "stuck_lines": stuck,
                "bracket_pct": num(d.get("bracket_pct")), "k": num(d.get("k")),
                "seconds": num(d.get("seconds")), "lines": num(d.get("lines")),
                "trials": num(d.get("trials")), "capped": num(d.get("capped")), "steps": steps}
@@ -650,6 +655,8 @@ def summarise(m, runs, seed):
         # silently, it leaves the row unresolved
         un = {d: sum(1 for r in runs if r["drv"] == d and r.get("unresolved")) for d in DRVS}
         out["unresolved_runs"] = un
+        out["stuck_runs"] = {d: sum(1 for r in runs if r["drv"] == d and r.get("stuck_lines"))
+                             for d in DRVS}
         if any(un.values()):
             out["verdict"] = "unresolved"
         se = [r["sim_edges"] for r in runs if r.get("sim_edges", {}).get("edge_late_max_us") is not None]
@@ -997,6 +1004,9 @@ def readme_block(doc):
                f" late against their grid (median p99 lateness "
                f"{statistics.median(s['edge_late_p99_us_median'] for s in se):.0f} us) in the"
                f" lossless trials." if se else "")
+            + "".join(f" In {md['stuck_runs'][d]} run(s) of {m}, {lab[d]} left lines masked for 30 s"
+                      f" after a trial, which ended the search." for m, md in rates
+                      for d in DRVS if (md.get("stuck_runs") or {}).get(d))
             + (f" In {sum(md.get('lossy_trials_edges_late', 0) for _, md in rates)} of"
                f" {sum(md.get('lossy_trials', 0) for _, md in rates)} lossy trials the first line's"
                f" edges came more than a quarter period late: those losses may be the host's, not"
@@ -1033,6 +1043,17 @@ def readme_block(doc):
         out.append("The simulator's own service time per request (its `stats`): " + "; ".join(
             f"{lab[d]} {svc[d]['service_mean_us']} us mean, {svc[d]['service_max_us']} us max"
             for d in DRVS if d in svc) + ".")
+        out.append("")
+    ts = res.get("time_split_s") or {}
+    if ts:
+        secs = [x["seconds"] for x in b if x.get("seconds")]
+        out.append(f"The boots took {', '.join(f'{x // 60}:{x % 60:02d}' for x in secs)} (min:s); of their"
+                   f" {ts['boots'] / 60:.0f} minutes, " + ", ".join(
+                       f"{g} {v / 60:.1f}" for g, v in ts["in_the_phases"].items())
+                   + f", the rest of the drivers' phases {ts['in_the_phases_unaccounted'] / 60:.1f} and the"
+                   f" guests' boot and shutdown {ts['outside_the_phases'] / 60:.1f}"
+                   + (f"; {sum(x.get('retries') or 0 for x in b)} boot(s) died before measuring and ran"
+                      " again" if any(x.get("retries") for x in b) else "") + ".")
         out.append("")
     out.append("| target (issue 12) | wanted | measured | |")
     out.append("| --- | --- | --- | --- |")
