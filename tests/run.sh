@@ -46,6 +46,10 @@
 #                             a few days), built and booted with their own
 #                             suites at the end of the run; 0: none (the
 #                             default with an explicit SUITES)
+#   BENCH_KERNELS="6.12"      the kernels that run make bench's smoke (suite
+#                             "bench": scripts/bench.sh SMOKE=1, one short
+#                             boot; its JSON checked by bench-report.py
+#                             --check; no speed asserted)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -290,6 +294,9 @@ for k in $KERNELS; do
 			fi
 		done
 	done
+	# make bench's pipeline end to end, short (the suite "bench")
+	[[ " ${BENCH_KERNELS:-6.12} " == *" $k "* ]] && [[ " $suites " == *" bench "* ]] &&
+		[[ " $DRIVERS " == *" ours "* ]] && addjob bench "$k"
 	if [ -z "$selftest_added" ] && [ -f "$top/tests/guest/basic.sh" ] &&
 		[[ " $suites " == *" basic "* ]] &&
 		{ [ "${DRIVERS%% *}" != upstream ] || [[ " $UPSTREAM_KERNELS " == *" $k "* ]]; }; then
@@ -406,6 +413,25 @@ run_job() {	# run_job ARGS OF ONE .job LINE
 		t0=$(date +%s)
 		MUTANT_INITRD=$INITRD RUNS=$RUNS JOBS=1 "$top/scripts/mutants.sh" --prepared "$3"
 		note "[mutant $3] $(( $(date +%s) - t0 ))s"
+		;;
+	bench)
+		wait_mark "$JQ/prep-$k" || return 0
+		t0=$(date +%s)
+		local out=$RUNS/bench-smoke-$k.json mods=$CACHE/build/$k/modules
+		local -a kos=()
+		[ -f "$mods/gpio-virtio.ko" ] && kos+=(OURS_KO="$mods/gpio-virtio.ko")
+		[ -f "$mods/gpio-virtio-intree.ko" ] && kos+=(PEER_KO="$mods/gpio-virtio-intree.ko")
+		rm -f "$out"
+		if env SMOKE=1 KERNELS="$k" OUT="$out" "${kos[@]}" BENCH_COMMAND="make test (bench smoke)" \
+			"$top/scripts/bench.sh" > "$RUNS/bench-smoke-$k.log" 2>&1; then
+			tap ok "[$k/bench] make bench's pipeline runs (SMOKE=1: one boot, tiny counts)"
+		else
+			tap notok "[$k/bench] make bench's pipeline runs (SMOKE=1: one boot, tiny counts)" \
+				"log: $RUNS/bench-smoke-$k.log" "$(tail -n 5 "$RUNS/bench-smoke-$k.log")"
+		fi
+		python3 "$top/scripts/bench-report.py" --check "$out" --expect-boots 1 |
+			relay "[$k/bench] "
+		note "[$k/bench] $(( $(date +%s) - t0 ))s"
 		;;
 	note) shift; note "$*" ;;
 	missing) tap notok "[$k/$3] suite $4 exists" ;;
