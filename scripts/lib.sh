@@ -35,16 +35,18 @@ apt_candidate() {
 		awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'
 }
 
-# env_files_ok FILE: true when the kernel env FILE exists and every path it
-# names (KIMAGE, KMODROOT, KDIR, KSRC) exists.
+# env_files_ok FILE [nosrc]: true when the kernel env FILE exists and every
+# path it names (KIMAGE, KMODROOT, KDIR, KSRC) exists; with nosrc, an
+# empty KSRC (a kernel fetched without its source) is fine too.
 env_files_ok() {
-	local f=$1
+	local f=$1 nosrc=${2:-}
 
 	[ -s "$f" ] || return 1
 	(
 		# shellcheck disable=SC1090
 		. "$f"
-		[ -f "$KIMAGE" ] && [ -d "$KMODROOT" ] && [ -d "$KDIR" ] && [ -d "$KSRC" ]
+		[ -f "$KIMAGE" ] && [ -d "$KMODROOT" ] && [ -d "$KDIR" ] &&
+			{ [ -d "$KSRC" ] || { [ "$nosrc" = nosrc ] && [ -z "$KSRC" ]; }; }
 	)
 }
 
