@@ -205,12 +205,6 @@ apt_of() {
 	fi
 }
 
-# The arm64 packages of the machine's release (mkinitramfs.sh and the
-# versions in tests/run.sh use these names until they move to aptx).
-apt64_update() { aptx_update "$HOST_RELEASE" arm64; }
-apt64_opts() { aptx_opts "$HOST_RELEASE" arm64; APT64=("${APTX[@]}"); }
-apt64() { aptx "$HOST_RELEASE" arm64 "$@"; }
-
 # load_kernel_env VER: source $CACHE/kernels/VER.env (from fetch-kernel.sh)
 # and check that its KDIR can build external modules.
 load_kernel_env() {

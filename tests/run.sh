@@ -68,13 +68,6 @@ QEMU_ARM64=${QEMU_ARM64:-qemu-system-aarch64}
 RUNS=$CACHE/runs${RUN_TAG:+-$RUN_TAG}
 SIM=$top/tests/sim/vgpio-sim
 
-# apt_candidate_of PKG [APT-OPTIONS]: the version apt would install
-apt_candidate_of() {
-	local pkg=$1
-	shift
-	apt-cache "$@" policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }'
-}
-
 case "$DRIVER" in
 all) DRIVERS="ours intree upstream" ;;
 ours|intree|upstream) DRIVERS=$DRIVER ;;
@@ -106,24 +99,14 @@ mkdir -p "$CACHE" "$RUNS" || die "cannot create $CACHE"
 	echo "host: $(uname -sr), $(nproc) CPUs, $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "qemu: $(${QEMU} --version | head -n 1)"
 	[ -z "$arm64" ] || echo "qemu (arm64): $(${QEMU_ARM64} --version | head -n 1)"
+	echo "compiler: $(gcc --version | head -n 1)"
 	for k in $KERNELS; do
 		echo "kernel $k: $("$top/scripts/fetch-kernel.sh" --resolve "$k" 2>&1 | tail -n 1)"
 	done
-	for p in busybox-static gpiod libgpiod2; do
-		echo "$p: $(apt_candidate_of "$p")"
+	for a in amd64 ${arm64:+arm64}; do
+		"$top/scripts/mkinitramfs.sh" --resolve "$a" 2>&1
 	done
-	echo "gpiod (backports): $(apt_candidate_of gpiod -t bookworm-backports)"
-	if [ -n "$arm64" ]; then
-		(
-			. "$top/scripts/lib.sh"
-			apt64_update && apt64_opts
-			for p in busybox-static gpiod libgpiod2; do
-				echo "$p (arm64): $(apt_candidate_of "$p" "${APT64[@]}")"
-			done
-			echo "gpiod (arm64, backports): $(apt_candidate_of gpiod "${APT64[@]}" -t bookworm-backports)"
-			echo "cross compiler: $(aarch64-linux-gnu-gcc --version | head -n 1)"
-		)
-	fi
+	[ -z "$arm64" ] || echo "cross compiler: $(aarch64-linux-gnu-gcc --version | head -n 1)"
 } > "$RUNS/versions.txt" 2>&1
 while IFS= read -r line; do note "$line"; done < "$RUNS/versions.txt"
 # The 7.2 debug kernel's build is the longest preparation (about 15 minutes
