@@ -122,7 +122,8 @@ mkdir -p "$CACHE" "$RUNS" || die "cannot create $CACHE"
 	for k in $KERNELS; do
 		echo "kernel $k: $("$top/scripts/fetch-kernel.sh" --resolve "$k" 2>&1 | tail -n 1)"
 	done
-	echo "other release's kernels: ${EXTRA_KERNELS:-none} (suites: $EXTRA_SUITES)"
+	[ -z "$EXTRA_KERNELS$EXTRA_NOTES" ] ||
+		echo "other release's kernels: ${EXTRA_KERNELS:-none} (suites: $EXTRA_SUITES)"
 	[ -z "$EXTRA_NOTES" ] || echo "$EXTRA_NOTES"
 	for a in amd64 ${arm64:+arm64}; do
 		"$top/scripts/mkinitramfs.sh" --resolve "$a" 2>&1
