@@ -62,9 +62,13 @@ export UPSTREAM_KERNELS
 # versions.txt), each with a short suite list.
 EXTRA_NOTES=
 if [ -z "${KERNELS:-}" ] && [ -z "${EXTRA_KERNELS+set}" ]; then
-	EXTRA_NOTES=$("$top/scripts/fetch-kernel.sh" --extra 2>&1)
-	EXTRA_KERNELS=$(echo "$EXTRA_NOTES" | tail -n 1)
-	EXTRA_NOTES=$(echo "$EXTRA_NOTES" | sed '$d')
+	if EXTRA_NOTES=$("$top/scripts/fetch-kernel.sh" --extra 2>&1); then
+		EXTRA_KERNELS=$(echo "$EXTRA_NOTES" | tail -n 1)
+		EXTRA_NOTES=$(echo "$EXTRA_NOTES" | sed '$d')
+	else
+		EXTRA_KERNELS=
+		EXTRA_NOTES="fetch-kernel.sh --extra failed: $EXTRA_NOTES"
+	fi
 fi
 EXTRA_KERNELS=${EXTRA_KERNELS:-}
 EXTRA_SUITES=${EXTRA_SUITES:-basic}
