@@ -111,8 +111,18 @@ if [ "$KARCH" = arm64 ]; then
 	TRIPLET=aarch64-linux-gnu
 	# busybox-static of the machine's release, arm64
 	apt_of "$HOST_RELEASE" arm64
+	# (Debian 12's package has bin/busybox, Debian 13's usr/bin/busybox)
 	bb=$CACHE/arm64-user/busybox
-	if [ ! -e "$bb/bin/busybox" ]; then
+	# bb_bin: the unpacked busybox's path, or nothing
+	bb_bin() {
+		local f
+		for f in "$bb/usr/bin/busybox" "$bb/bin/busybox"; do
+			[ -f "$f" ] && { echo "$f"; return; }
+		done
+		return 0
+	}
+	bbin=$(bb_bin)
+	if [ -z "$bbin" ]; then
 		tmp=$(mktemp -d)
 		chmod 755 "$tmp"
 		(cd "$tmp" && apt-get "${APTOPT[@]}" -q download busybox-static >/dev/null 2>&1) ||
@@ -120,8 +130,10 @@ if [ "$KARCH" = arm64 ]; then
 		rm -rf "$bb" && mkdir -p "$bb"
 		dpkg -x "$tmp"/busybox-static_*.deb "$bb"
 		rm -rf "$tmp"
+		bbin=$(bb_bin)
+		[ -n "$bbin" ] || die "busybox-static for arm64 holds no bin/busybox or usr/bin/busybox"
 	fi
-	cp "$bb/bin/busybox" "$root/bin/busybox"
+	cp "$bbin" "$root/bin/busybox"
 	# The loader and libc of the cross toolchain (the machine's
 	# release's glibc, which the arm64 packages of that release and
 	# of Debian 12 run on).
