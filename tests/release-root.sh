@@ -161,8 +161,13 @@ else
 fi
 
 # --- a fresh root from it, with this tree -----------------------------------
+if [ -e "$R" ]; then
+	t0=$SECONDS
+	rm -rf "$R"
+	note "the previous root (ROOT_KEEP=1, or an interrupted run) removed in $((SECONDS - t0)) s"
+fi
 t0=$SECONDS
-rm -rf "$R" && mkdir -p "$R"
+mkdir -p "$R"
 tar -C "$R" -xf "$BASE" || { notok "unpack $BASE"; exit 1; }
 mkdir -p "$R/src/gpio-virtio"
 rsync -a --exclude=.git --exclude=/.cache --exclude-from="$top/.gitignore" \
