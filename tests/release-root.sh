@@ -68,9 +68,15 @@ notok() {
 	failed=$((failed + 1))
 	return 0
 }
-# changes BEFORE AFTER: the lines that differ, "-" gone and "+" new
-changes() {
-	diff <(echo "$1" | sed '/^$/d') <(echo "$2" | sed '/^$/d') | sed -n 's/^< /- /p; s/^> /+ /p'
+# unchanged DESCRIPTION BEFORE AFTER: ok when the two package lists agree,
+# else not ok with the lines that differ ("-" gone, "+" new)
+unchanged() {
+	if [ "$3" = "$2" ]; then
+		ok "$1"
+	else
+		notok "$1" "$(diff <(echo "$2" | sed '/^$/d') <(echo "$3" | sed '/^$/d') |
+			sed -n 's/^< /- /p; s/^> /+ /p')"
+	fi
 }
 note() { echo "# $TAG $*"; }
 
@@ -234,12 +240,8 @@ else
 	notok "the root's apt sources name Debian $NUM only" "suites: $suites" "$others"
 fi
 root_mid=$(kernel_pkgs "$R")
-if [ "$root_mid" = "$root_before" ]; then
-	ok "make demo installs no kernel image or headers package in the root"
-else
-	notok "make demo installs no kernel image or headers package in the root" \
-		"$(changes "$root_before" "$root_mid")"
-fi
+unchanged "make demo installs no kernel image or headers package in the root" \
+	"$root_before" "$root_mid"
 
 # --- DKMS and the .deb ----------------------------------------------------------
 t0=$SECONDS
@@ -260,12 +262,8 @@ else
 		"logs: $W/packaging.log, $W/logs/packaging/"
 fi
 root_after=$(kernel_pkgs "$R")
-if [ "$root_after" = "$root_mid" ]; then
-	ok "the packaging tests install no kernel image or headers package in the root"
-else
-	notok "the packaging tests install no kernel image or headers package in the root" \
-		"$(changes "$root_mid" "$root_after")"
-fi
+unchanged "the packaging tests install no kernel image or headers package in the root" \
+	"$root_mid" "$root_after"
 
 # --- make test in the root (ROOT_MAKE_TEST) -----------------------------------
 if [ -n "${ROOT_MAKE_TEST:-}" ]; then
@@ -287,18 +285,11 @@ if [ -n "${ROOT_MAKE_TEST:-}" ]; then
 	done < "$W/make-test.log"
 	[ $rc = 0 ] || notok "make test $ROOT_MAKE_TEST passes in the root (exit $rc)" "log: $W/make-test.log"
 	note "make test $ROOT_MAKE_TEST: $((SECONDS - t0)) s"
-	root_last=$(kernel_pkgs "$R")
-	[ "$root_last" = "$root_after" ] ||
-		notok "make test installs no kernel image or headers package in the root" \
-			"$(changes "$root_after" "$root_last")"
+	unchanged "make test installs no kernel image or headers package in the root" \
+		"$root_after" "$(kernel_pkgs "$R")"
 fi
 
-host_after=$(kernel_pkgs)
-if [ "$host_after" = "$host_before" ]; then
-	ok "the host's kernel images and headers packages are unchanged"
-else
-	notok "the host's kernel images and headers packages are unchanged" \
-		"$(changes "$host_before" "$host_after")"
-fi
+unchanged "the host's kernel images and headers packages are unchanged" \
+	"$host_before" "$(kernel_pkgs)"
 note "times: make demo $demo_s s, packaging $pkg_s s, all $((SECONDS - t_start)) s"
 [ "$failed" = 0 ]
