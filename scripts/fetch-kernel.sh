@@ -264,7 +264,10 @@ mkdir -p "$CACHE/kernels"
 exec 9>"$CACHE/kernels/.$VER.lock"
 flock 9
 
-if [ "${FORCE:-0}" != 1 ] && env_files_ok "$ENVF" "$([ $NOSRC = 1 ] && echo nosrc)"; then
+# (an env file without KDEBIAN was written by an older checkout: its KDIR
+# may be headers that checkout installed in /usr/src, so it is redone)
+if [ "${FORCE:-0}" != 1 ] && env_files_ok "$ENVF" "$([ $NOSRC = 1 ] && echo nosrc)" &&
+	grep -q '^KDEBIAN=' "$ENVF"; then
 	log "kernel $VER: cached ($ENVF)"
 	exit 0
 fi
