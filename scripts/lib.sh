@@ -35,16 +35,18 @@ apt_candidate() {
 		awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'
 }
 
-# env_files_ok FILE: true when the kernel env FILE exists and every path it
-# names (KIMAGE, KMODROOT, KDIR, KSRC) exists.
+# env_files_ok FILE [nosrc]: true when the kernel env FILE exists and every
+# path it names (KIMAGE, KMODROOT, KDIR, KSRC) exists; with nosrc, an
+# empty KSRC (a kernel fetched without its source) is fine too.
 env_files_ok() {
-	local f=$1
+	local f=$1 nosrc=${2:-}
 
 	[ -s "$f" ] || return 1
 	(
 		# shellcheck disable=SC1090
 		. "$f"
-		[ -f "$KIMAGE" ] && [ -d "$KMODROOT" ] && [ -d "$KDIR" ] && [ -d "$KSRC" ]
+		[ -f "$KIMAGE" ] && [ -d "$KMODROOT" ] && [ -d "$KDIR" ] &&
+			{ [ -d "$KSRC" ] || { [ "$nosrc" = nosrc ] && [ -z "$KSRC" ]; }; }
 	)
 }
 
@@ -83,55 +85,124 @@ extract_source() {
 	echo "$dest/$top"
 }
 
-# Private apt state for arm64 packages, $CACHE/apt-arm64: the Debian
-# sources the machine's apt knows (bookworm, -updates, -security,
-# -backports, the same mirrors), with arm64 as the only architecture. The
-# machine's dpkg architectures and its own apt state are never touched.
-# apt64 get|cache ARGS...: apt-get or apt-cache on that state. The package
-# lists are brought up to date (apt-get update) when they are older than an
-# hour, so versions are resolved when a run starts, like the machine's.
-APT64_DIR=$CACHE/apt-arm64
-apt64_opts() {
-	APT64=(-o "Dir::State=$APT64_DIR/state" -o "Dir::State::Lists=$APT64_DIR/lists"
-		-o Dir::State::status=/dev/null -o "Dir::Cache=$APT64_DIR/cache"
-		-o "Dir::Etc::SourceList=$APT64_DIR/sources.list" -o Dir::Etc::SourceParts=-
-		-o Dir::Etc::Preferences=/dev/null -o "Dir::Etc::PreferencesParts=$APT64_DIR/preferences.d"
-		-o APT::Architecture=arm64 -o APT::Architectures=arm64
+# The Debian releases the scripts know, by codename and number: a kernel
+# release string carries the number (6.12.N+deb13), a kernel name in
+# KERNELS may too (6.12-deb13).
+# HOST_RELEASE: the machine's own release (VERSION_CODENAME of
+# /etc/os-release); set it only to test these scripts.
+HOST_RELEASE=${HOST_RELEASE:-$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")}
+HOST_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+
+# release_num CODENAME: the release's number (bookworm 12, trixie 13, ...)
+release_num() {
+	case $1 in
+	bookworm) echo 12 ;;
+	trixie) echo 13 ;;
+	forky) echo 14 ;;
+	*) return 1 ;;
+	esac
+}
+
+# release_name NUMBER: the codename of Debian NUMBER
+release_name() {
+	case $1 in
+	12) echo bookworm ;;
+	13) echo trixie ;;
+	14) echo forky ;;
+	*) return 1 ;;
+	esac
+}
+
+# other_release [CODENAME]: the other release whose guest kernels make
+# test also boots (Debian 12 and 13 for each other; a later release: 13)
+other_release() {
+	case ${1:-$HOST_RELEASE} in
+	trixie) echo bookworm ;;
+	*) echo trixie ;;
+	esac
+}
+
+# host_release_ok: dies unless the machine is a Debian release known here
+host_release_ok() {
+	release_num "$HOST_RELEASE" >/dev/null ||
+		die "this machine's release '${HOST_RELEASE:-unknown}' (/etc/os-release) is not one the scripts know (Debian 12 bookworm, 13 trixie)"
+}
+
+# Private apt states, $CACHE/apt-REL-ARCH: the Debian sources the machine's
+# apt knows, each suite renamed from the machine's release to REL
+# (trixie-security for bookworm-security, same mirrors), with ARCH as the
+# only architecture and no package status. Packages of another release or
+# architecture are fetched through them with apt-get download only and
+# unpacked under $CACHE; the machine's sources, dpkg architectures and own
+# apt state are never touched.
+#   aptx_update REL ARCH   brings REL/ARCH's lists up to date when they are
+#                          older than an hour (versions are resolved when a
+#                          run starts, like the machine's)
+#   aptx_opts REL ARCH     sets APTX (array): the apt options of that state
+#   aptx REL ARCH get|cache ARGS...   apt-get or apt-cache on it
+aptx_opts() {
+	local d=$CACHE/apt-$1-$2
+	APTX=(-o "Dir::State=$d/state" -o "Dir::State::Lists=$d/lists"
+		-o Dir::State::status=/dev/null -o "Dir::Cache=$d/cache"
+		-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=-
+		-o Dir::Etc::Preferences=/dev/null -o "Dir::Etc::PreferencesParts=$d/preferences.d"
+		-o "APT::Architecture=$2" -o "APT::Architectures=$2" -o APT::Default-Release=
 		-o Acquire::Languages=none -o APT::Sandbox::User=root)
 }
 
-apt64_update() {
-	local stamp=$APT64_DIR/updated
-	apt64_opts
-	mkdir -p "$APT64_DIR/state" "$APT64_DIR/lists/partial" \
-		"$APT64_DIR/cache/archives/partial" "$APT64_DIR/preferences.d"
-	(
-		flock 7
-		if [ -f "$stamp" ] && [ -z "$(find "$stamp" -mmin +60)" ] &&
-			[ "$(cat "$APT64_DIR/sources.list" 2>/dev/null)" != "" ]; then
-			exit 0
-		fi
-		# The machine's Debian entries, as apt lists them (any format,
-		# any mirror); other vendors' repositories are left out.
-		apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT) $(ORIGIN)' \
-			'Created-By: Packages' 2>/dev/null |
-			awk '$4 ~ /^Debian/ && $2 ~ /^bookworm/ {
-				print "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] " $1 " " $2 " " $3
-			}' | sort -u >"$APT64_DIR/sources.list.tmp"
-		[ -s "$APT64_DIR/sources.list.tmp" ] ||
-			die "the machine's apt has no Debian bookworm entry to take the arm64 lists from"
-		mv "$APT64_DIR/sources.list.tmp" "$APT64_DIR/sources.list"
-		apt-get "${APT64[@]}" -q update >"$APT64_DIR/update.log" 2>&1 ||
-			{ cat "$APT64_DIR/update.log" >&2; die "apt-get update of the arm64 lists failed"; }
-		touch "$stamp"
-	) 7>"$APT64_DIR.lock"
+# aptx_sources REL: the machine's Debian entries (any format, any mirror;
+# other vendors' repositories are left out) for the machine's release,
+# renamed to REL, as sources.list lines
+aptx_sources() {
+	local rel=$1
+	host_release_ok
+	apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT) $(ORIGIN)' 		'Created-By: Packages' 2>/dev/null |
+		awk -v host="$HOST_RELEASE" -v rel="$rel" '
+			$4 ~ /^Debian/ && ($2 == host || index($2, host "-") == 1) && $3 == "main" {
+				print "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] " \
+					$1 " " rel substr($2, length(host) + 1) " " $3
+			}' | sort -u
 }
 
-apt64() {
-	local tool=$1
-	shift
-	apt64_opts
-	"apt-$tool" "${APT64[@]}" "$@"
+aptx_update() {
+	local rel=$1 arch=$2 d=$CACHE/apt-$1-$2
+	release_num "$rel" >/dev/null || die "unknown Debian release '$rel'"
+	aptx_opts "$rel" "$arch"
+	mkdir -p "$d/state" "$d/lists/partial" "$d/cache/archives/partial" "$d/preferences.d"
+	(
+		flock 7
+		aptx_sources "$rel" >"$d/sources.list.tmp"
+		[ -s "$d/sources.list.tmp" ] ||
+			die "the machine's apt has no Debian $HOST_RELEASE entry to take the $rel lists from"
+		if [ -f "$d/updated" ] && [ -z "$(find "$d/updated" -mmin +60)" ] &&
+			cmp -s "$d/sources.list.tmp" "$d/sources.list"; then
+			rm -f "$d/sources.list.tmp"
+			exit 0
+		fi
+		mv "$d/sources.list.tmp" "$d/sources.list"
+		apt-get "${APTX[@]}" -q update >"$d/update.log" 2>&1 ||
+			{ cat "$d/update.log" >&2; die "apt-get update of the $rel $arch lists failed"; }
+		touch "$d/updated"
+	) 7>"$d.lock" || exit 1
+}
+
+aptx() {
+	local rel=$1 arch=$2 tool=$3
+	shift 3
+	aptx_opts "$rel" "$arch"
+	"apt-$tool" "${APTX[@]}" "$@"
+}
+
+# apt_of REL ARCH: sets APTOPT (array) to the apt options of REL's ARCH
+# packages: none for the machine's own release and architecture (its own
+# lists), else a private state (brought up to date first)
+apt_of() {
+	APTOPT=()
+	if [ "$1" != "$HOST_RELEASE" ] || [ "$2" != "$HOST_ARCH" ]; then
+		aptx_update "$1" "$2"
+		aptx_opts "$1" "$2"
+		APTOPT=("${APTX[@]}")
+	fi
 }
 
 # load_kernel_env VER: source $CACHE/kernels/VER.env (from fetch-kernel.sh)

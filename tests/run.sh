@@ -10,7 +10,15 @@
 #   KERNELS="6.1 6.12 6.12-arm64 7.2"   kernels to boot: 6.1, 6.12 and 7.2
 #                             are x86_64 guests (q35, virtio-PCI); 6.12-arm64
 #                             and 6.1-arm64 are Debian's arm64 kernels, booted
-#                             with qemu-system-aarch64 -M virt on virtio-MMIO
+#                             with qemu-system-aarch64 -M virt on virtio-MMIO;
+#                             6.12 is the machine's own Debian release's,
+#                             6.12-deb12 / 6.12-deb13 name a release
+#                             (scripts/fetch-kernel.sh)
+#   EXTRA_KERNELS             the other Debian release's kernels the default
+#                             KERNELS adds (default: those this machine can
+#                             build for, scripts/fetch-kernel.sh --extra)
+#   EXTRA_SUITES="basic"      the suites our driver runs on them ("all":
+#                             every suite)
 #   ARM64_PCI_SUITES="basic"  the suites that on an arm64 kernel also boot
 #                             with vhost-user-gpio-pci (reported as K-pci)
 #   ARM64_PEER_SUITES="dt"    with DRIVER=all,
@@ -59,8 +67,23 @@ UPSTREAM_KERNELS=${UPSTREAM_KERNELS:-7.2}
 UPSTREAM_SUITES=${UPSTREAM_SUITES:-basic}
 export UPSTREAM_KERNELS
 [ "${DRIVER:-}" = upstream ] && KERNELS=${KERNELS:-$UPSTREAM_KERNELS}
+# The other Debian release's kernels that this machine can build modules
+# for (fetch-kernel.sh --extra; its notes, why others are left out, go to
+# versions.txt), each with a short suite list.
+EXTRA_NOTES=
+if [ -z "${KERNELS:-}" ] && [ -z "${EXTRA_KERNELS+set}" ]; then
+	if EXTRA_NOTES=$("$top/scripts/fetch-kernel.sh" --extra 2>&1); then
+		EXTRA_KERNELS=$(echo "$EXTRA_NOTES" | tail -n 1)
+		EXTRA_NOTES=$(echo "$EXTRA_NOTES" | sed '$d')
+	else
+		EXTRA_KERNELS=
+		EXTRA_NOTES="fetch-kernel.sh --extra failed: $EXTRA_NOTES"
+	fi
+fi
+EXTRA_KERNELS=${EXTRA_KERNELS:-}
+EXTRA_SUITES=${EXTRA_SUITES:-basic}
 # 7.2 last: its debug kernel is built beside the other kernels' boots.
-KERNELS=${KERNELS:-6.1 6.12 6.12-arm64 7.2}
+KERNELS=${KERNELS:-6.1 6.12 6.12-arm64 ${EXTRA_KERNELS:+$EXTRA_KERNELS }7.2}
 ARM64_PCI_SUITES=${ARM64_PCI_SUITES-basic}
 ARM64_PEER_SUITES=${ARM64_PEER_SUITES-dt}
 DRIVER=${DRIVER:-all}
@@ -77,13 +100,6 @@ QEMU=${QEMU:-qemu-system-x86_64}
 QEMU_ARM64=${QEMU_ARM64:-qemu-system-aarch64}
 RUNS=$CACHE/runs${RUN_TAG:+-$RUN_TAG}
 SIM=$top/tests/sim/vgpio-sim
-
-# apt_candidate_of PKG [APT-OPTIONS]: the version apt would install
-apt_candidate_of() {
-	local pkg=$1
-	shift
-	apt-cache "$@" policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }'
-}
 
 case "$DRIVER" in
 all) DRIVERS="ours intree upstream" ;;
@@ -116,24 +132,17 @@ mkdir -p "$CACHE" "$RUNS" || die "cannot create $CACHE"
 	echo "host: $(uname -sr), $(nproc) CPUs, $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "qemu: $(${QEMU} --version | head -n 1)"
 	[ -z "$arm64" ] || echo "qemu (arm64): $(${QEMU_ARM64} --version | head -n 1)"
+	echo "compiler: $(gcc --version | head -n 1)"
 	for k in $KERNELS; do
 		echo "kernel $k: $("$top/scripts/fetch-kernel.sh" --resolve "$k" 2>&1 | tail -n 1)"
 	done
-	for p in busybox-static gpiod libgpiod2; do
-		echo "$p: $(apt_candidate_of "$p")"
+	[ -z "$EXTRA_KERNELS$EXTRA_NOTES" ] ||
+		echo "other release's kernels: ${EXTRA_KERNELS:-none} (suites: $EXTRA_SUITES)"
+	[ -z "$EXTRA_NOTES" ] || echo "$EXTRA_NOTES"
+	for a in amd64 ${arm64:+arm64}; do
+		"$top/scripts/mkinitramfs.sh" --resolve "$a" 2>&1
 	done
-	echo "gpiod (backports): $(apt_candidate_of gpiod -t bookworm-backports)"
-	if [ -n "$arm64" ]; then
-		(
-			. "$top/scripts/lib.sh"
-			apt64_update && apt64_opts
-			for p in busybox-static gpiod libgpiod2; do
-				echo "$p (arm64): $(apt_candidate_of "$p" "${APT64[@]}")"
-			done
-			echo "gpiod (arm64, backports): $(apt_candidate_of gpiod "${APT64[@]}" -t bookworm-backports)"
-			echo "cross compiler: $(aarch64-linux-gnu-gcc --version | head -n 1)"
-		)
-	fi
+	[ -z "$arm64" ] || echo "cross compiler: $(aarch64-linux-gnu-gcc --version | head -n 1)"
 } > "$RUNS/versions.txt" 2>&1
 while IFS= read -r line; do note "$line"; done < "$RUNS/versions.txt"
 # The 7.2 debug kernel's build is the longest preparation (about 15 minutes
@@ -231,7 +240,8 @@ selftest_added=
 for k in $KERNELS; do
 	addjob prep "$k"
 	[[ " $DRIVERS " == *" ours "* || " $DRIVERS " == *" upstream "* ]] &&
-		[ -x "$top/scripts/check.sh" ] && addjob check "$k"
+		[ -x "$top/scripts/check.sh" ] && ! [[ " $EXTRA_KERNELS " == *" $k "* ]] &&
+		addjob check "$k"
 	for drv in $DRIVERS; do
 		# The upstream form: our driver built in the 7.2 tree, booted
 		# once with the basic suite (it is our driver: ours's suites).
@@ -255,6 +265,8 @@ for k in $KERNELS; do
 				addjob note "[$k/ours] the debug kernel runs $DEBUG_SUITES (DEBUG_SUITES=all runs every suite)"
 			[ "$(kernel_arch "$k")" = arm64 ] && [ "$ARM64_SUITES" != all ] &&
 				addjob note "[$k/ours] arm64 runs $ARM64_SUITES (ARM64_SUITES=all runs every suite)"
+			[[ " $EXTRA_KERNELS " == *" $k "* ]] && [ "$EXTRA_SUITES" != all ] &&
+				addjob note "[$k/ours] the other release's kernel runs $EXTRA_SUITES (EXTRA_SUITES=all runs every suite)"
 		fi
 		for s in $suites; do
 			f=$top/tests/guest/$s.sh
@@ -280,6 +292,10 @@ for k in $KERNELS; do
 				fi
 				if [ "$(kernel_arch "$k")" = arm64 ] && [ "$ARM64_SUITES" != all ] &&
 					! [[ " $ARM64_SUITES " == *" $s "* ]]; then
+					continue
+				fi
+				if [[ " $EXTRA_KERNELS " == *" $k "* ]] && [ "$EXTRA_SUITES" != all ] &&
+					! [[ " $EXTRA_SUITES " == *" $s "* ]]; then
 					continue
 				fi
 			fi
