@@ -484,9 +484,9 @@ run_boot() {
 		esac
 	done < <(tr -d '\r' < "$w/console.log")
 
-	# The boot as a whole.
+	# The boot as a whole (the coverage data is base64: not a report).
 	local bad
-	bad=$(tr -d '\r' < "$w/console.log" | grep -E "$BAD_RE" | head -n 5)
+	bad=$(tr -d '\r' < "$w/console.log" | grep -v '^GV-GCDA: ' | grep -E "$BAD_RE" | head -n 5)
 	if [ -n "$why" ]; then
 		tap notok "$tag boot completed" "$why" "console: $w/console.log" \
 			"$(tr -d '\r' < "$w/console.log" | grep -v '^GV-LOG' | tail -n 5)"
@@ -507,6 +507,16 @@ run_boot() {
 	else
 		tap ok "$tag kernel log clean"
 	fi
+	# Our module built with gcov (COV_DIR, set by tests/run.sh): the
+	# guest printed its coverage data at the end.
+	if [ "$drv" = ours ] && [ -n "${COV_DIR:-}" ]; then
+		local cov
+		if cov=$("$top/scripts/coverage.sh" take "$w/console.log" "$w/gpio-virtio.gcda" 2>&1); then
+			tap ok "$tag coverage data handed back ($cov)"
+		else
+			tap notok "$tag coverage data handed back" "$cov"
+		fi
+	fi
 }
 
 
@@ -526,7 +536,7 @@ fetch_kernel() {
 
 # build_kernel_files KERNEL: the modules and the initramfs of a fetched kernel
 build_kernel_files() {
-	local k=$1 drv out script ko extra
+	local k=$1 drv out script ko extra cov
 	local -a mods=()
 	unset KARCH KMAKEARGS
 	# shellcheck disable=SC1090
@@ -534,6 +544,11 @@ build_kernel_files() {
 	for drv in $DRIVERS; do
 		out=$CACHE/build/$k/modules
 		mkdir -p "$out"
+		# Our module with gcov profiling where the kernel has gcov
+		# (the 7.2 debug kernel; COVERAGE=0: never).
+		cov=0
+		[ "$drv" = ours ] && [ "${COVERAGE:-1}" != 0 ] &&
+			grep -qx 'CONFIG_GCOV_KERNEL=y' "$KDIR/.config" 2>/dev/null && cov=1
 		case "$drv" in
 		ours) script=build-module.sh ko=gpio-virtio.ko ;;
 		intree) script=build-intree.sh ko=gpio-virtio-intree.ko ;;
@@ -543,9 +558,9 @@ build_kernel_files() {
 			script=build-upstream.sh ko=gpio-virtio-upstream.ko
 			;;
 		esac
-		if "$top/scripts/$script" "$k" "$out" > "$CACHE/build-$k-$drv.log" 2>&1 &&
+		if COVERAGE=$cov "$top/scripts/$script" "$k" "$out" > "$CACHE/build-$k-$drv.log" 2>&1 &&
 			[ -f "$out/$ko" ]; then
-			tap ok "[$k/$drv] module builds"
+			tap ok "[$k/$drv] module builds$([ $cov = 1 ] && echo ' (with gcov profiling)')"
 			mods+=("$out/$ko")
 		else
 			tap notok "[$k/$drv] module builds" "$(tail -n 5 "$CACHE/build-$k-$drv.log")"

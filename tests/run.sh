@@ -58,6 +58,12 @@
 #                             "bench": scripts/bench.sh SMOKE=1, one short
 #                             boot; its JSON checked by bench-report.py
 #                             --check; no speed asserted)
+#   COVERAGE=1                on a kernel with gcov (the 7.2 debug kernel)
+#                             our module is built with gcov profiling, each
+#                             boot hands its data back and the run ends with
+#                             the coverage of gpio-virtio.c (scripts/
+#                             coverage.sh; COV_MIN_LINES, COV_MIN_BRANCHES
+#                             make figures below them fail); 0: off
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -346,6 +352,9 @@ use_kernel() {
 	# shellcheck disable=SC1090
 	. "$CACHE/kernels/$1.env"
 	INITRD=$CACHE/build/$1/initrd${RUN_TAG:+-$RUN_TAG}.gz
+	# Our module was built with gcov: its boots hand their data back.
+	COV_DIR=
+	[ -f "$CACHE/build/$1/modules/gcov/gpio-virtio.gcno" ] && COV_DIR=$CACHE/build/$1/modules/gcov
 }
 
 # upstream_loaded K SUITE: the upstream boot loaded the module as an in-tree
@@ -496,6 +505,27 @@ done
 wait "${wpids[@]}" 2>/dev/null
 [ -z "$early_pid" ] || wait "$early_pid" 2>/dev/null
 trap - EXIT
+
+# Coverage: the data of every boot of our module on a kernel where it was
+# built with gcov, merged (a run whose boots sent none fails here).
+for k in $KERNELS; do
+	gdir=$CACHE/build/$k/modules/gcov
+	[ -f "$gdir/gpio-virtio.gcno" ] || continue
+	gcdas=() nboots=0
+	for ((i = 0; i < njobs; i++)); do
+		read -r -a job < "$JQ/$i.job"
+		[ "${job[0]}" = boot ] && [ "${job[1]}" = "$k" ] && [ "${job[2]}" = ours ] || continue
+		nboots=$((nboots + 1))
+		f=$RUNS/$k-ours-${job[3]}/gpio-virtio.gcda
+		[ -f "$f" ] && gcdas+=("$f")
+	done
+	[ $nboots -gt 0 ] || continue
+	if r=$("$top/scripts/coverage.sh" report "$gdir" "$RUNS/coverage-$k" ${gcdas[@]+"${gcdas[@]}"} 2>&1); then
+		tap ok "[$k/ours] coverage of gpio-virtio.c: $r" "report: $RUNS/coverage-$k/coverage.txt"
+	else
+		tap notok "[$k/ours] coverage of gpio-virtio.c (${#gcdas[@]} of $nboots boots sent data)" "$r"
+	fi
+done
 
 for k in $KERNELS; do
 	f=$CACHE/kernels/$k.env

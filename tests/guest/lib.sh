@@ -745,3 +745,43 @@ wait_unmasked() {
 	echo "line $1 never unmasked: $r" >&2
 	return 1
 }
+
+# --- coverage (a kernel with CONFIG_GCOV_KERNEL, the driver built with gcov)
+
+# gcda_dump: hand the driver's gcov data to the host on the console, once,
+# at the end of the boot (tests/guest/init): the kernel keeps the counts of
+# every load of the module since the boot (gcov_persist), so one file holds
+# the whole suite. Framed for scripts/coverage.sh, which checks it:
+#   GV-GCDA-BEGIN file=NAME bytes=N md5=SUM
+#   GV-GCDA: <base64, 76 characters a line>
+#   GV-GCDA-END lines=L ms=T
+# or one "GV-GCDA-NONE: REASON" line when there is nothing to send. The
+# console's log level is lowered meanwhile, so that no kernel message lands
+# inside the block; at most 4 MiB are sent.
+gcda_dump() {
+	_gd_f=$(find /sys/kernel/debug/gcov -name gpio-virtio.gcda 2>/dev/null | head -n 1)
+	if [ -z "$_gd_f" ]; then
+		echo "GV-GCDA-NONE: no gpio-virtio.gcda under /sys/kernel/debug/gcov (was the module loaded?)"
+		return 0
+	fi
+	# A snapshot: the kernel makes the file's contents when it is opened.
+	if ! cat "$_gd_f" > /tmp/gv.gcda 2>/dev/null; then
+		echo "GV-GCDA-NONE: cannot read $_gd_f"
+		return 0
+	fi
+	_gd_n=$(wc -c < /tmp/gv.gcda | tr -d ' ')
+	if [ "$_gd_n" -gt 4194304 ]; then
+		echo "GV-GCDA-NONE: $_gd_f has $_gd_n bytes (over 4 MiB)"
+		return 0
+	fi
+	_gd_t0=$(now_ms)
+	read -r _gd_lvl _ < /proc/sys/kernel/printk
+	echo 1 > /proc/sys/kernel/printk
+	set -- $(md5sum /tmp/gv.gcda)
+	echo "GV-GCDA-BEGIN file=gpio-virtio.gcda bytes=$_gd_n md5=$1"
+	base64 /tmp/gv.gcda > /tmp/gv.b64
+	sed 's/^/GV-GCDA: /' /tmp/gv.b64
+	echo "GV-GCDA-END lines=$(wc -l < /tmp/gv.b64 | tr -d ' ') ms=$(($(now_ms) - _gd_t0))"
+	echo "$_gd_lvl" > /proc/sys/kernel/printk
+	rm -f /tmp/gv.gcda /tmp/gv.b64
+}
