@@ -43,8 +43,11 @@ MODULE_PARM_DESC(poll_us, "Spin up to this many us for a reply before sleeping (
 
 /* A names block larger than this costs the names, not the chip. */
 #define VGPIO_NAMES_MAX		SZ_1M
-/* The longest wait of the driver's own teardown requests. */
-#define VGPIO_OWN_MS		1000
+/*
+ * The longest wait of the driver's own teardown requests, and of an exiting
+ * task's (a line's release, after the signal that killed it is taken).
+ */
+#define VGPIO_OWN_MS		500
 /* Not a device value: the driver does not know the device's state. */
 #define VGPIO_UNKNOWN		0xff
 #define VGPIO_TYPES	(BIT(IRQ_TYPE_EDGE_RISING) | BIT(IRQ_TYPE_EDGE_FALLING) | \
@@ -114,6 +117,7 @@ struct vgpio_line {
 	u8 type;		/* trigger type the irq core wants */
 	u8 dev_type;		/* the device's, or VGPIO_UNKNOWN */
 	u16 rejected;		/* types the device refused here */
+	bool learnt;		/* @rejected holds every type's answer */
 	unsigned long flags;
 	unsigned int evt_len;	/* bytes the device wrote in @evt */
 	struct vgpio_line *evt_next;	/* returned in the same callback */
@@ -145,9 +149,7 @@ struct virtio_gpio {
 	unsigned int evt_owned;	/* pairs the device owns */
 	wait_queue_head_t evt_wq;	/* teardown waits for the pairs */
 	struct delayed_work resync;
-	struct mutex irq_lock;	/* the irq bus lock: trigger state, caps */
-	u16 caps_ok;		/* trigger types the device took */
-	u16 caps_refused;	/* ... and refused */
+	struct mutex irq_lock;	/* the irq bus lock: lines' trigger state */
 };
 
 /* Requests */
@@ -234,7 +236,7 @@ static long vgpio_timeout(bool own)
 {
 	unsigned int ms = READ_ONCE(timeout_ms);
 
-	if (own && (!ms || ms > VGPIO_OWN_MS))
+	if ((own || (current->flags & PF_EXITING)) && (!ms || ms > VGPIO_OWN_MS))
 		ms = VGPIO_OWN_MS;
 	return ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT;
 }
@@ -766,42 +768,31 @@ static void vgpio_irq_sync(struct virtio_gpio *vgpio, unsigned int hw)
 
 /*
  * Only irq_set_type() can refuse a type, where no request can be sent, and
- * no device says which types it takes. So the first interrupt request of
- * the device tries each type on its line, for the whole device; then every
- * line requested gets the type it is expected to get (its last, or
- * EDGE_BOTH: gpiomon's default), left set. A line that refuses only what
- * the device takes elsewhere refuses interrupts. The pair is not queued:
- * no event can come of it.
+ * no device says which types a line takes (one may refuse on one line what
+ * it takes on another). So a line's first interrupt request tries each
+ * type on it, once; then the line gets the type it is expected to get (its
+ * last, or EDGE_BOTH: gpiomon's default), left set. The pair is not
+ * queued: no event can come of it.
  */
 static void vgpio_irq_learn(struct virtio_gpio *vgpio, unsigned int hw)
 {
 	struct vgpio_line *line = &vgpio->lines[hw];
 	u8 type, guess = line->type ?: IRQ_TYPE_EDGE_BOTH;
-	unsigned long todo = vgpio->caps_ok ? 0 : VGPIO_TYPES & ~BIT(guess);
-	u16 ok = 0, refused = 0;
+	unsigned long todo = line->learnt ? 0 : VGPIO_TYPES & ~BIT(guess);
 	int ret;
 
 	do {
 		type = todo ? __ffs(todo) : guess;
 		todo &= todo - 1;
-		if ((vgpio->caps_refused | line->rejected) & BIT(type))
+		if (line->rejected & BIT(type))
 			continue;
 		ret = vgpio_set_type(vgpio, hw, type);
 		if (ret && ret != -EIO)
 			return;
 		if (ret)
-			refused |= BIT(type);
-		else
-			ok |= BIT(type);
+			line->rejected |= BIT(type);
 	} while (type != guess);
-	if (!vgpio->caps_ok && ok) {
-		vgpio->caps_ok = ok;
-		vgpio->caps_refused = refused;
-	} else if (refused && !(refused & ~vgpio->caps_ok)) {
-		line->rejected = VGPIO_TYPES;
-	} else {
-		line->rejected |= refused;
-	}
+	line->learnt = true;
 }
 
 static void vgpio_irq_mask(struct irq_data *d)
@@ -839,7 +830,7 @@ static int vgpio_irq_set_type(struct irq_data *d, unsigned int type)
 	struct vgpio_line *line = irqd_to_line(d);
 
 	type &= IRQ_TYPE_SENSE_MASK;
-	if (!(BIT(type) & VGPIO_TYPES) || (BIT(type) & (vgpio->caps_refused | line->rejected)))
+	if (!(BIT(type) & VGPIO_TYPES) || (BIT(type) & line->rejected))
 		return -EINVAL;
 	line->type = type;
 	return 0;

@@ -60,20 +60,37 @@ wait_unmasked 2 >/dev/null
 irqt_set count 0
 c0=$(field collapsed "$(hctl stats)")
 irqt_set enabled 0
-edges 2 5
+# The first edge goes to the driver (the irq core keeps it pending). Our
+# driver re-arms an edge line at once, masked or not, and keeps the next
+# edge itself (one, latched): once the device has the line's buffer again
+# (waited for, so the split does not depend on timing), the second edge
+# goes to the driver too. The device keeps the rest: latched into one, or
+# all queued.
+if [ "$GV_driver" = ours ]; then
+	edges 2 1
+	wait_unmasked 2 >/dev/null
+	edges 2 4
+	kept=1
+else
+	edges 2 5
+	kept=0
+fi
 sleep 0.5
 expect_eq "$t: disabled: no interrupt handled for 5 edges" 0 "$(irqt_count)"
 r=$(hctl get 2)
 c1=$(field collapsed "$(hctl stats)")
-# The first edge went to the driver (the irq core keeps it pending); the
-# device keeps the other four: latched into one, or all four queued.
-if [ $b = latch ]; then want_q=1 want_l=3 want_n=2; else want_q=4 want_l=0 want_n=5; fi
+if [ $b = latch ]; then
+	want_q=1 want_l=$((3 - kept)) want_n=$((2 + kept))
+else
+	want_q=$((4 - kept)) want_l=0 want_n=5
+fi
 xfail_peer "disable_irq sets the trigger to NONE: edges while disabled are lost"
 expect_eq "$t: disabled: the device keeps the later edges (masked, edges kept, edges lost)" \
 	"1 $want_q $want_l" "$(field masked "$r") $(field queued "$r") $((c1 - c0))"
 irqt_set enabled 1
-# One pending state in the irq core (the first edge, resent by enable_irq)
-# and what the device kept: two interrupts with latch, five with fifo.
+# One pending state in the irq core (the first edge, resent by enable_irq),
+# the edge our driver kept, and what the device kept: with latch two
+# interrupts (three with ours), with fifo five.
 xfail_peer "disable_irq sets the trigger to NONE: edges while disabled are lost"
 c=$(wait_count $want_n >/dev/null; settle)
 expect_eq "$t: 5 edges while disabled arrive after enable as one interrupt per edge kept" $want_n "$c"

@@ -639,7 +639,9 @@ burst_check() {
 	_bpids=
 	for _l in $(echo "$_bl" | tr , ' '); do
 		hctl level "$_l" 0 >/dev/null
-		/tests/bin/gvevents "$_bc" "$_l" "$_be" $((_bN * _bper)) "$STALL" > "/tmp/gve.$_l" 2>&1 &
+		# One more than can come: the reader holds the line (and the
+		# device its buffer) until it is stopped after the settling.
+		/tests/bin/gvevents "$_bc" "$_l" "$_be" $((_bN * _bper + 1)) "$STALL" > "/tmp/gve.$_l" 2>&1 &
 		_bpids="$_bpids $!"
 	done
 	_bbad=
