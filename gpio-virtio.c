@@ -826,7 +826,6 @@ static int vgpio_irq_retrigger(struct irq_data *d)
 /* The specification gives the trigger types the irq core's values. */
 static int vgpio_irq_set_type(struct irq_data *d, unsigned int type)
 {
-	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
 	struct vgpio_line *line = irqd_to_line(d);
 
 	type &= IRQ_TYPE_SENSE_MASK;
