@@ -43,10 +43,7 @@ MODULE_PARM_DESC(poll_us, "Spin up to this many us for a reply before sleeping (
 
 /* A names block larger than this costs the names, not the chip. */
 #define VGPIO_NAMES_MAX		SZ_1M
-/*
- * The longest wait of the driver's own teardown requests, and of an exiting
- * task's (a line's release, after the signal that killed it is taken).
- */
+/* The longest wait of the teardown's requests and of an exiting task's. */
 #define VGPIO_OWN_MS		500
 /* Not a device value: the driver does not know the device's state. */
 #define VGPIO_UNKNOWN		0xff
@@ -135,9 +132,10 @@ struct virtio_gpio {
 	struct fwnode_handle *swnode;	/* carries the names, or NULL */
 
 	struct virtqueue *req_vq;
-	spinlock_t req_lock;	/* req_vq, batches, broken, closing, space_gen */
+	spinlock_t req_lock;	/* req_vq, batches, broken..stalled, space_gen */
 	bool broken;		/* the virtqueues are gone: requests fail */
 	bool closing;		/* teardown: only its own requests go out */
+	bool stalled;		/* an exiting task got no reply (a hint) */
 	unsigned long space_gen;	/* counts reaps, for ring space */
 	wait_queue_head_t space_wq;
 	unsigned int chunk;	/* most requests in flight per batch */
@@ -196,6 +194,7 @@ static void vgpio_reap(struct virtio_gpio *vgpio)
 	while ((m = virtqueue_get_buf(vgpio->req_vq, &len))) {
 		m->len = min_t(unsigned int, len, S32_MAX);
 		vgpio_batch_put(m->b);
+		WRITE_ONCE(vgpio->stalled, false);
 	}
 	vgpio->space_gen++;
 	if (wq_has_sleeper(&vgpio->space_wq))
@@ -232,11 +231,20 @@ static void vgpio_poll(struct virtio_gpio *vgpio, struct vgpio_batch *b)
 	}
 }
 
-static long vgpio_timeout(bool own)
+/*
+ * An exiting task (its lines released after a fatal signal, which no longer
+ * ends a wait) waits like the teardown, and not at all once one of them got
+ * no reply until the device answers again: a killed holder of 64 lines on a
+ * hung device would otherwise wait 64 times.
+ */
+static long vgpio_timeout(struct virtio_gpio *vgpio, bool own)
 {
+	bool exiting = current->flags & PF_EXITING;
 	unsigned int ms = READ_ONCE(timeout_ms);
 
-	if ((own || (current->flags & PF_EXITING)) && (!ms || ms > VGPIO_OWN_MS))
+	if (exiting && !own && READ_ONCE(vgpio->stalled))
+		return 0;
+	if ((own || exiting) && (!ms || ms > VGPIO_OWN_MS))
 		ms = VGPIO_OWN_MS;
 	return ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT;
 }
@@ -253,7 +261,7 @@ static long vgpio_timeout(bool own)
 static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own)
 {
 	struct scatterlist req_sg, res_sg, *sgs[] = { &req_sg, &res_sg };
-	long tmo = vgpio_timeout(own), left = 0;
+	long tmo = vgpio_timeout(vgpio, own), left = 0;
 	unsigned int i = 0, added = 0;
 	unsigned long gen;
 	bool wait;
@@ -306,6 +314,8 @@ static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own
 			ret = left < 0 ? -EINTR : -ETIMEDOUT;
 		spin_unlock_irq(&vgpio->req_lock);
 	}
+	if (ret == -ETIMEDOUT && (current->flags & PF_EXITING))
+		WRITE_ONCE(vgpio->stalled, true);
 	return ret;
 }
 
@@ -826,7 +836,6 @@ static int vgpio_irq_retrigger(struct irq_data *d)
 /* The specification gives the trigger types the irq core's values. */
 static int vgpio_irq_set_type(struct irq_data *d, unsigned int type)
 {
-	struct virtio_gpio *vgpio = irqd_to_vgpio(d);
 	struct vgpio_line *line = irqd_to_line(d);
 
 	type &= IRQ_TYPE_SENSE_MASK;
@@ -1003,7 +1012,7 @@ static void vgpio_stop(struct virtio_gpio *vgpio, bool release)
 	vgpio_ops(vgpio, ops, n, true);
 	mutex_unlock(&vgpio->irq_lock);
 	/* NONE gives the pairs back (INVALID). */
-	wait_event_timeout(vgpio->evt_wq, !READ_ONCE(vgpio->evt_owned), vgpio_timeout(true));
+	wait_event_timeout(vgpio->evt_wq, !READ_ONCE(vgpio->evt_owned), vgpio_timeout(vgpio, true));
 	for (i = 0, n = 0; ops && release && i < vgpio->ngpio; i++)
 		if (vgpio->lines[i].held || vgpio->lines[i].active)
 			ops[n++] = VGPIO_OP(SET_DIRECTION, i, VIRTIO_GPIO_DIRECTION_NONE);
