@@ -204,8 +204,12 @@ wait_dev 2 "irq=both masked=0"
 expect_eq "$t falling -> both while held: the device has type both" \
 	"ok irq=both masked=0" "$U $DEV"
 edge_round 3 6 updown
-expect_eq "$t both: 3 pulses give 3 rising and 3 falling events; a rise and a fall raise one each (8 sent)" \
-	"n=6 rising=3 falling=3 device=8 edges=updown" "$EV"
+# A virtio event carries no level: gpiolib names a both-edge event by
+# reading the line afterwards, so a pulse 2 ms wide may be named wrong
+# (documented); the count is what the driver answers for.
+say "$t both: named $EV"
+expect_eq "$t both: 3 pulses give 6 events; a rise and a fall raise one each (8 sent)" \
+	"n=6 device=8 edges=updown" "$(echo "$EV" | sed 's/ rising=[0-9]* falling=[0-9]*//')"
 u cfg in
 wait_dev 2 "dir=in irq=none"
 expect_eq "$t edge detection removed while held: type none at the device, still an input" \
