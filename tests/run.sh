@@ -78,13 +78,15 @@ export UPSTREAM_KERNELS
 # versions.txt), each with a short suite list.
 EXTRA_NOTES=
 if [ -z "${KERNELS:-}" ] && [ -z "${EXTRA_KERNELS+set}" ]; then
-	if EXTRA_NOTES=$("$top/scripts/fetch-kernel.sh" --extra 2>&1); then
-		EXTRA_KERNELS=$(echo "$EXTRA_NOTES" | tail -n 1)
-		EXTRA_NOTES=$(echo "$EXTRA_NOTES" | sed '$d')
+	# The kernels on stdout (possibly none), why others are left out on stderr.
+	_en=$(mktemp)
+	if EXTRA_KERNELS=$("$top/scripts/fetch-kernel.sh" --extra 2>"$_en"); then
+		EXTRA_NOTES=$(cat "$_en")
 	else
 		EXTRA_KERNELS=
-		EXTRA_NOTES="fetch-kernel.sh --extra failed: $EXTRA_NOTES"
+		EXTRA_NOTES="fetch-kernel.sh --extra failed: $(cat "$_en")"
 	fi
+	rm -f "$_en"
 fi
 EXTRA_KERNELS=${EXTRA_KERNELS:-}
 EXTRA_SUITES=${EXTRA_SUITES:-basic}
