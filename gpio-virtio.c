@@ -37,7 +37,7 @@ static unsigned int timeout_ms = 1000;
 module_param(timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms, "Longest wait for a reply or for ring space in ms (0: no limit)");
 
-static unsigned int poll_us = 30;
+static unsigned int poll_us;
 module_param(poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us, "Spin up to this many us for a reply before sleeping (0: never)");
 
@@ -132,10 +132,11 @@ struct virtio_gpio {
 	struct fwnode_handle *swnode;	/* carries the names, or NULL */
 
 	struct virtqueue *req_vq;
-	spinlock_t req_lock;	/* req_vq, batches, broken..stalled, space_gen */
+	spinlock_t req_lock;	/* req_vq, batches, broken..pollers, space_gen */
 	bool broken;		/* the virtqueues are gone: requests fail */
 	bool closing;		/* teardown: only its own requests go out */
 	bool stalled;		/* an exiting task got no reply (a hint) */
+	unsigned int pollers;	/* callers polling: notifications off */
 	unsigned long space_gen;	/* counts reaps, for ring space */
 	wait_queue_head_t space_wq;
 	unsigned int chunk;	/* most requests in flight per batch */
@@ -212,23 +213,27 @@ static void vgpio_request_done(struct virtqueue *vq)
 }
 
 /*
- * Spin up to poll_us for @b's replies before sleeping: a device that answers
- * within microseconds costs no wake-up. The queue's callback stays enabled:
- * its interrupt finds nothing left, and no reply can be missed.
+ * Spin up to @us for @b's replies before sleeping: a device that answers
+ * within microseconds costs no wake-up. While anyone polls, the device is
+ * asked not to notify (vgpio_xfer()): an interrupt for a reply a poller took
+ * finds nothing (IRQ_NONE), and enough of those disable the line. The last
+ * poller turns notifications on again and takes what came meanwhile.
  */
-static void vgpio_poll(struct virtio_gpio *vgpio, struct vgpio_batch *b)
+static void vgpio_poll(struct virtio_gpio *vgpio, struct vgpio_batch *b, unsigned int us)
 {
-	unsigned int us = READ_ONCE(poll_us);
 	ktime_t end = ktime_add_us(ktime_get(), us);
 
-	while (us && !completion_done(&b->done) && !need_resched() &&
-	       ktime_before(ktime_get(), end)) {
+	while (!completion_done(&b->done) && !need_resched() && ktime_before(ktime_get(), end)) {
 		spin_lock_irq(&vgpio->req_lock);
 		if (!vgpio->broken)
 			vgpio_reap(vgpio);
 		spin_unlock_irq(&vgpio->req_lock);
 		cpu_relax();
 	}
+	spin_lock_irq(&vgpio->req_lock);
+	if (!--vgpio->pollers && !vgpio->broken && !virtqueue_enable_cb(vgpio->req_vq))
+		vgpio_reap(vgpio);
+	spin_unlock_irq(&vgpio->req_lock);
 }
 
 /*
@@ -262,7 +267,7 @@ static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own
 {
 	struct scatterlist req_sg, res_sg, *sgs[] = { &req_sg, &res_sg };
 	long tmo = vgpio_timeout(vgpio, own), left = 0;
-	unsigned int i = 0, added = 0;
+	unsigned int i = 0, added = 0, us = READ_ONCE(poll_us);
 	unsigned long gen;
 	bool wait;
 	int ret = 0;
@@ -299,13 +304,16 @@ static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own
 			break;
 	}
 	b->sent = true;
+	wait = !ret && b->refs > 1;
+	if (wait && us && !vgpio->pollers++ && !vgpio->broken)
+		virtqueue_disable_cb(vgpio->req_vq);
 	if (added && !vgpio->broken)
 		virtqueue_kick(vgpio->req_vq);
-	wait = !ret && b->refs > 1;
 	spin_unlock_irq(&vgpio->req_lock);
 
 	if (wait) {
-		vgpio_poll(vgpio, b);
+		if (us)
+			vgpio_poll(vgpio, b, us);
 		left = wait_for_completion_killable_timeout(&b->done, tmo);
 		spin_lock_irq(&vgpio->req_lock);
 		if (vgpio->broken)

@@ -92,10 +92,17 @@ handled() {
 	echo $_h
 }
 
-# reads D CHIP WHAT: READS reads of the chip's line 0, 1 ms apart; the
-# kernel's unhandled count of device D's interrupts must not grow
+# reads D CHIP WHAT [MAX]: READS reads of the chip's line 0, 1 ms apart; at
+# most MAX of device D's interrupts unhandled (default 0). A caller that
+# polls turns the device's notifications off meanwhile; the last one turns
+# them on again and takes what came, and a reply published in that instant
+# is both taken and notified (the race virtqueue_enable_cb() tells its
+# callers of). So polling leaves a few unhandled, never none for certain:
+# the bound is 1 in 20 reads (the kernel disables a line at 99,900 in
+# 100,000; with the queue's callback left on while polling, 250 to 337 of
+# 400 reads here).
 reads() {
-	_d=$1 _c=$2 _w=$3
+	_d=$1 _c=$2 _w=$3 _max=${4:-0}
 	step "$_w: $READS reads"
 	_s0=$(spurious "$irqs") _h0=$(handled "$irqs")
 	[ "$_d" = 0 ] && _c0=$(field calls_req "$(hctl stats)")
@@ -108,8 +115,14 @@ reads() {
 	say "$_w: $_none of $((_h1 - _h0)) interrupts unhandled$_n; /proc/irq/N/spurious unhandled/last_unhandled before: $_s0, after: $_s1; reads: $_out"
 	[ "${_out%% *}" = ok ]
 	report $? "$_w: $READS reads succeed" "$_out"
-	expect_eq "$_w: no interrupt left unhandled" 0 "$_none" \
-		"$((_h1 - _h0)) interrupts$_n, $READS reads"
+	if [ "$_max" = 0 ]; then
+		expect_eq "$_w: no interrupt left unhandled" 0 "$_none" \
+			"$((_h1 - _h0)) interrupts$_n, $READS reads"
+	else
+		[ -n "$_none" ] && [ "$_none" -le "$_max" ]
+		report $? "$_w: at most $_max interrupts left unhandled ($_none)" \
+			"$((_h1 - _h0)) interrupts$_n, $READS reads"
+	fi
 }
 
 for d in 0 1; do
@@ -121,9 +134,9 @@ for d in 0 1; do
 	report $? "device $d: its interrupts, their spurious counts and the trace event of their handlers are found" \
 		"$vdev: '$irqs', $EV"
 	if [ $d = 0 ]; then
-		# With the driver's default poll_us, then with 2000 us: long
-		# enough for most replies to come while the caller spins, under
-		# TCG.
+		# With the driver's default poll_us (0: no polling, nothing may
+		# be left unhandled), then with 2000 us: long enough for most
+		# replies to come while the caller spins, under TCG.
 		for mode in "def 0" "def 300" "2000 0" "2000 300" "2000 300 recheck"; do
 			p=${mode%% *} mode=${mode#* }
 			if [ -w "$PP" ]; then
@@ -138,11 +151,15 @@ for d in 0 1; do
 			300) w="notification 300 us after the reply, decided at publication" ;;
 			*) w="notification 300 us after the reply, checked again when due" ;;
 			esac
-			reads 0 "$chip" "event index, poll_us $(cat "$PP" 2>/dev/null || echo none), $w"
+			max=0
+			[ "$(cat "$PP" 2>/dev/null || echo 0)" = 0 ] || max=$((READS / 20))
+			reads 0 "$chip" "event index, poll_us $(cat "$PP" 2>/dev/null || echo none), $w" "$max"
 		done
 		hctl irq-delay 0 >/dev/null
 	else
-		reads 1 "$chip" "no event index, poll_us $(cat "$PP" 2>/dev/null || echo none), notification 300 us after the reply, decided at publication"
+		max=0
+		[ "$(cat "$PP" 2>/dev/null || echo 0)" = 0 ] || max=$((READS / 20))
+		reads 1 "$chip" "no event index, poll_us $(cat "$PP" 2>/dev/null || echo none), notification 300 us after the reply, decided at publication" "$max"
 	fi
 done
 [ -w "$PP" ] && echo "$POLL_DEFAULT" > "$PP"
