@@ -97,10 +97,11 @@ handled() {
 # polls turns the device's notifications off meanwhile; the last one turns
 # them on again and takes what came, and a reply published in that instant
 # is both taken and notified (the race virtqueue_enable_cb() tells its
-# callers of). So polling leaves a few unhandled, never none for certain:
-# the bound is 1 in 20 reads (the kernel disables a line at 99,900 in
-# 100,000; with the queue's callback left on while polling, 250 to 337 of
-# 400 reads here).
+# callers of). So polling leaves some unhandled, never none for certain,
+# more when the host is loaded (polls run out before the reply): 1 and 2
+# of 400 reads on a quiet host, 24 and 30 beside other boots. The bound is
+# 1 in 4 reads: the kernel disables a line at 99,900 in 100,000, and the
+# queue's callback left on while polling left 250 to 337 of 400 here.
 reads() {
 	_d=$1 _c=$2 _w=$3 _max=${4:-0}
 	step "$_w: $READS reads"
@@ -152,13 +153,13 @@ for d in 0 1; do
 			*) w="notification 300 us after the reply, checked again when due" ;;
 			esac
 			max=0
-			[ "$(cat "$PP" 2>/dev/null || echo 0)" = 0 ] || max=$((READS / 20))
+			[ "$(cat "$PP" 2>/dev/null || echo 0)" = 0 ] || max=$((READS / 4))
 			reads 0 "$chip" "event index, poll_us $(cat "$PP" 2>/dev/null || echo none), $w" "$max"
 		done
 		hctl irq-delay 0 >/dev/null
 	else
 		max=0
-		[ "$(cat "$PP" 2>/dev/null || echo 0)" = 0 ] || max=$((READS / 20))
+		[ "$(cat "$PP" 2>/dev/null || echo 0)" = 0 ] || max=$((READS / 4))
 		reads 1 "$chip" "no event index, poll_us $(cat "$PP" 2>/dev/null || echo none), notification 300 us after the reply, decided at publication" "$max"
 	fi
 done
