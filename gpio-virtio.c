@@ -188,15 +188,18 @@ static struct vgpio_batch *vgpio_batch_alloc(unsigned int n)
 static void vgpio_reap(struct virtio_gpio *vgpio)
 {
 	struct vgpio_msg *m;
-	unsigned int len;
+	unsigned int len, n = 0;
 
 	lockdep_assert_held(&vgpio->req_lock);
 
 	while ((m = virtqueue_get_buf(vgpio->req_vq, &len))) {
 		m->len = min_t(unsigned int, len, S32_MAX);
 		vgpio_batch_put(m->b);
-		WRITE_ONCE(vgpio->stalled, false);
+		n++;
 	}
+	if (!n)		/* a poller calls this in a loop */
+		return;
+	WRITE_ONCE(vgpio->stalled, false);
 	vgpio->space_gen++;
 	if (wq_has_sleeper(&vgpio->space_wq))
 		wake_up(&vgpio->space_wq);
@@ -213,11 +216,10 @@ static void vgpio_request_done(struct virtqueue *vq)
 }
 
 /*
- * Spin up to @us for @b's replies before sleeping: a device that answers
- * within microseconds costs no wake-up. While anyone polls, the device is
- * asked not to notify (vgpio_xfer()): an interrupt for a reply a poller took
- * finds nothing (IRQ_NONE), and enough of those disable the line. The last
- * poller turns notifications on again and takes what came meanwhile.
+ * Spin up to @us for @b's replies before sleeping. While anyone polls, the
+ * device is asked not to notify (vgpio_xfer()): an interrupt for a reply a
+ * poller took finds nothing (IRQ_NONE), and enough of those disable the
+ * line. The last poller turns notifications on again and takes what came.
  */
 static void vgpio_poll(struct virtio_gpio *vgpio, struct vgpio_batch *b, unsigned int us)
 {
@@ -237,10 +239,8 @@ static void vgpio_poll(struct virtio_gpio *vgpio, struct vgpio_batch *b, unsigne
 }
 
 /*
- * An exiting task (its lines released after a fatal signal, which no longer
- * ends a wait) waits like the teardown, and not at all once one of them got
- * no reply until the device answers again: a killed holder of 64 lines on a
- * hung device would otherwise wait 64 times.
+ * An exiting task (a fatal signal no longer ends its waits) waits like the
+ * teardown, and not at all once one got no reply, until the device answers.
  */
 static long vgpio_timeout(struct virtio_gpio *vgpio, bool own)
 {
