@@ -496,6 +496,16 @@ g_get() {	# g_get CHIP LINE...: the values, space separated
 	else gpioget --numeric -c "$c" "$@"; fi
 }
 
+# get_until CHIP LINE VALUE TRIES: read LINE until it reads VALUE, at most
+# TRIES times 0.1 s apart (a late reply that has to land first)
+get_until() {
+	_gu=0
+	while [ "$(g_get "$1" "$2" 2>/dev/null)" != "$3" ] && [ $_gu -lt "$4" ]; do
+		sleep 0.1
+		_gu=$((_gu + 1))
+	done
+}
+
 g_set() {	# g_set CHIP LINE=V...: set and exit
 	c=$1
 	shift

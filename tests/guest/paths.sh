@@ -109,11 +109,7 @@ ms=$(($(now_ms) - t0))
 report $? "timeout_ms=0: SIGKILL ends the wait (${ms} ms)" "state $(pstate "$pid")"
 hctl hang 3 0 >/dev/null
 # The late reply lands in memory the driver still owns; the line works.
-i=0
-while [ "$(g_get "$chip" 3 2>/dev/null)" != 1 ] && [ $i -lt 20 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+get_until "$chip" 3 1 20
 expect_eq "timeout_ms=0: the line works after the late reply" 1 "$(g_get "$chip" 3 2>&1)"
 echo 5000 > $P
 

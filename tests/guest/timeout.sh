@@ -231,11 +231,7 @@ wait_dead "$GV_PID" $((bounded_wait * 10)) || { kill -9 "$GV_PID"; say "gvop did
 timed_out "with poll_us=200: an unanswered request" /tmp/o
 hctl hang 3 0 >/dev/null
 hctl level 3 1 >/dev/null
-i=0
-while [ "$(g_get "$chip" 3 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+get_until "$chip" 3 1 50
 expect_eq "with poll_us=200: the line works after the late reply" 1 "$(g_get "$chip" 3)"
 echo 0 > $PP
 check "unload the driver" gv_unload
