@@ -158,6 +158,21 @@ if [ -w /sys/class/gpio/export ] && [ -n "$base" ]; then
 		[ "${left%% *}" = 0 ]
 	report $? "$t" "node ${g:-none}: exit $rc, '$v'; faults left: $left"
 	expect_eq "the sysfs value reads right afterwards" 1 "$(cat "$g/value" 2>&1)"
+	# A sysfs write is gpiolib's single-line set (the character device
+	# sets through set_multiple).
+	echo low > "$g/direction"
+	echo 1 > "$g/value"
+	r=$(hctl get 2)
+	expect_eq "a sysfs write reaches the device through the single-line set" \
+		"out 1" "$(field dir "$r") $(field value "$r")" "$r"
+	# gpiolib's debugfs file shows the driver's own view of the lines in
+	# use (cached state: no request reaches the device).
+	q0=$(field requests "$(hctl stats)")
+	d=$(cat /sys/kernel/debug/gpio 2>&1)
+	q1=$(field requests "$(hctl stats)")
+	echo "$d" | grep -q '^ line 2: dir 1 value 1 held 1 ' && [ "$q0" = "$q1" ]
+	report $? "debugfs shows the exported output line (line 2: dir 1 value 1 held 1), no device request" \
+		"requests $q0 -> $q1; $(echo "$d" | grep -A 3 "$chip" | tr '\n' ';')"
 	echo $((base + 2)) > /sys/class/gpio/unexport
 else
 	skip "$t" "no /sys/class/gpio/export (CONFIG_GPIO_SYSFS) or no base for $chip"
