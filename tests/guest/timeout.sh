@@ -156,6 +156,33 @@ hctl hang 0-63 0 >/dev/null
 wait_inflight 0 >/dev/null
 for l in 0 1 2 3; do hctl level $l $((l % 2)) >/dev/null; done
 expect_eq "the ring works again after the late replies landed" "0 1 0 1" "$(g_get "$chip" 0 1 2 3)"
+# A batch that fits only in part: the device holds one caller's request
+# (one entry), a read of 64 lines queues 63 (held too), kicks them, waits
+# for room and queues the last when the held replies land. gpiolib-cdev
+# takes at most 64 lines per request, the ring's size: alone, a read never
+# waits for room.
+t="a read of 64 lines, one ring entry taken"
+step "$t"
+hctl level 64 1 >/dev/null
+op_go /tmp/hold h get "$chip" 0
+op_go /tmp/w1 w1 get "$chip" "$(seq -s, 1 64)"
+w1=$GV_PID
+hctl hang 0-63 1 >/dev/null
+touch /tmp/go.h
+wait_inflight 1
+touch /tmp/go.w1
+wait_inflight 64
+report $? "$t: the device holds the other caller's request and 63 of the read's"
+alive "$w1"
+report $? "$t: the read waits for room for its last request" "state $(pstate "$w1")"
+hctl hang 0-63 0 >/dev/null
+wait_dead "$w1" $((STALL * 10))
+r=$(op_result /tmp/w1)
+set -- $r
+expect_eq "$t: once the held replies land the read completes, 64 values, line 64 high" \
+	"ok 64 1" "$1 $(($# - 2)) ${65:-}" "$r"
+wait_inflight 0 >/dev/null
+hctl level 64 0 >/dev/null
 
 # --- killable: an interrupt's start-up, its SET_IRQ_TYPE unanswered (the
 # device keeps that request: dropped)
