@@ -47,6 +47,8 @@ MODULE_PARM_DESC(poll_us, "Spin up to this many us for a reply before sleeping (
 #define VGPIO_OWN_MS		500
 /* Not a device value: the driver does not know the device's state. */
 #define VGPIO_UNKNOWN		0xff
+/* A line's events per jiffy handled in the callback (2 kHz at HZ=250). */
+#define VGPIO_BURST		8
 #define VGPIO_TYPES	(BIT(IRQ_TYPE_EDGE_RISING) | BIT(IRQ_TYPE_EDGE_FALLING) | \
 			 BIT(IRQ_TYPE_EDGE_BOTH) | BIT(IRQ_TYPE_LEVEL_HIGH) | \
 			 BIT(IRQ_TYPE_LEVEL_LOW))
@@ -68,9 +70,8 @@ struct vgpio_msg {
 
 /*
  * Requests sent and waited for together. A waiter that gives up leaves the
- * batch to the device: it goes when the device returns the last request it
- * owns, or the reset reclaims it. @refs (the waiter's, and one per request
- * the device owns) and @sent are under req_lock.
+ * batch to the device: its last reply (or the reset) frees it. @refs (the
+ * waiter's, and one per request in flight) and @sent are under req_lock.
  */
 struct vgpio_batch {
 	unsigned int refs;
@@ -87,6 +88,7 @@ enum {
 	VGPIO_STALE,	/* ... queued before the type changed */
 	VGPIO_RESYNC,	/* the device's events contradict its type */
 	VGPIO_LATCHED,	/* an edge came while the line was masked */
+	VGPIO_PAUSED,	/* a storm: armed again by the resync work */
 	VGPIO_MASKED,	/* the irq core masked the line (kept across a reset) */
 	VGPIO_REPLAY,	/* the irq core asked for a resend (kept too) */
 };
@@ -117,6 +119,8 @@ struct vgpio_line {
 	bool learnt;		/* @rejected holds every type's answer */
 	unsigned long flags;
 	unsigned int evt_len;	/* bytes the device wrote in @evt */
+	unsigned int evt_burst;	/* events since jiffy @evt_stamp */
+	unsigned long evt_stamp;
 	struct vgpio_line *evt_next;	/* returned in the same callback */
 	struct list_head evt_wait;	/* waiting for room in the ring */
 	struct vgpio_evt *evt;
@@ -238,10 +242,7 @@ static void vgpio_poll(struct virtio_gpio *vgpio, struct vgpio_batch *b, unsigne
 	spin_unlock_irq(&vgpio->req_lock);
 }
 
-/*
- * An exiting task (a fatal signal no longer ends its waits) waits like the
- * teardown, and not at all once one got no reply, until the device answers.
- */
+/* An exiting task waits like teardown; not at all after one got no reply. */
 static long vgpio_timeout(struct virtio_gpio *vgpio, bool own)
 {
 	bool exiting = current->flags & PF_EXITING;
@@ -255,13 +256,11 @@ static long vgpio_timeout(struct virtio_gpio *vgpio, bool own)
 }
 
 /*
- * Send a batch and wait for every reply: all in flight before the caller
- * sleeps, one notification per ring's worth, a wait for room when the ring
- * is full. Each wait is killable and bounded by timeout_ms (VGPIO_OWN_MS
- * for the teardown's own requests, @own, which may reach a closing device).
- * Kicks are under the lock: vgpio_stop() deletes the queue once @broken.
- * Return: 0 when all were answered, else -ENODEV, -ETIMEDOUT, -EINTR or a
- * virtqueue error; requests without a reply (len -1) stay the device's.
+ * Send a batch, all in flight (room waited for), and wait for every reply;
+ * waits are killable, bounded by timeout_ms (VGPIO_OWN_MS for teardown's
+ * own requests, @own); kicks under the lock (vgpio_stop() deletes the queue).
+ * Return: 0, -ENODEV, -ETIMEDOUT, -EINTR or a virtqueue error; a request
+ * without a reply (len -1) stays the device's.
  */
 static int vgpio_xfer(struct virtio_gpio *vgpio, struct vgpio_batch *b, bool own)
 {
@@ -597,7 +596,7 @@ static bool vgpio_evt_arm(struct virtio_gpio *vgpio, struct vgpio_line *line)
 	flags = READ_ONCE(line->flags);
 	/* An edge line is armed again at once (the next edge is latched). */
 	if (!vgpio->evt_vq || (flags & (BIT(VGPIO_ENABLED) | BIT(VGPIO_QUEUED) | BIT(VGPIO_RESYNC) |
-	    BIT(VGPIO_LATCHED))) != BIT(VGPIO_ENABLED) ||
+	    BIT(VGPIO_LATCHED) | BIT(VGPIO_PAUSED))) != BIT(VGPIO_ENABLED) ||
 	    ((flags & BIT(VGPIO_MASKED)) && (READ_ONCE(line->dev_type) & IRQ_TYPE_LEVEL_MASK)))
 		return false;
 	sg_init_one(&req_sg, &line->evt->req, sizeof(line->evt->req));
@@ -656,13 +655,11 @@ static void vgpio_evt_enable(struct virtio_gpio *vgpio, struct vgpio_line *line,
 
 /*
  * One pair back, for the line of its token (never the one it names). VALID
- * on an enabled line goes to the irq core, whose flow handler masks it
- * (or waits for the unmask, see vgpio_evt_arm()).
+ * on an enabled line goes to the irq core (masked: see vgpio_evt_arm()).
  * INVALID answers a line being disabled, also late for a pair queued before
- * a type change (some devices give it back at the next edge instead, VALID:
- * an event of the new type). Anything else, or INVALID on a line believed
- * enabled, is a device out of step: the line is brought back in step later,
- * not armed again at once, so a device cannot keep a CPU busy here.
+ * a type change (or VALID at the next edge: an event of the new type).
+ * Anything else is a device out of step: the line is brought back in step
+ * later. Neither a storm nor a broken device can keep the CPU here.
  */
 static void vgpio_evt_one(struct virtio_gpio *vgpio, struct vgpio_line *line)
 {
@@ -677,6 +674,11 @@ static void vgpio_evt_one(struct virtio_gpio *vgpio, struct vgpio_line *line)
 	    (status == VIRTIO_GPIO_IRQ_STATUS_VALID || stale || !on)) {
 		if (status != VIRTIO_GPIO_IRQ_STATUS_VALID || !on)
 			return;
+		/* A device answering at once would keep the CPU here: pause. */
+		line->evt_burst = time_after(jiffies, line->evt_stamp) ? 0 : line->evt_burst + 1;
+		line->evt_stamp = jiffies;
+		if (line->evt_burst >= VGPIO_BURST && !test_and_set_bit(VGPIO_PAUSED, &line->flags))
+			queue_delayed_work(system_long_wq, &vgpio->resync, 1);
 		/* Masked: an edge waits for the unmask, a level is asked again. */
 		if (!test_bit(VGPIO_MASKED, &line->flags))
 			generic_handle_domain_irq_safe(vgpio->gc.irq.domain, hw);
@@ -786,11 +788,9 @@ static void vgpio_irq_sync(struct virtio_gpio *vgpio, unsigned int hw)
 
 /*
  * Only irq_set_type() can refuse a type, where no request can be sent, and
- * no device says which types a line takes (one may refuse on one line what
- * it takes on another). So a line's first interrupt request tries each
- * type on it, once; then the line gets the type it is expected to get (its
- * last, or EDGE_BOTH: gpiomon's default), left set. The pair is not
- * queued: no event can come of it.
+ * no device says which types a line takes. So a line's first interrupt
+ * request tries each type on it, once, then leaves it the type it will
+ * likely get (its last, or EDGE_BOTH: gpiomon's); no pair is queued.
  */
 static void vgpio_irq_learn(struct virtio_gpio *vgpio, unsigned int hw)
 {
@@ -939,13 +939,15 @@ static const struct irq_chip vgpio_irq_chip = {
 	.flags			= IRQCHIP_IMMUTABLE,
 };
 
-/* Bring lines whose events contradicted their type back in step (it waits for replies). */
+/* Arm paused lines; bring lines whose events contradicted their type back in step. */
 static void vgpio_resync_work(struct work_struct *work)
 {
 	struct virtio_gpio *vgpio = container_of(to_delayed_work(work), struct virtio_gpio, resync);
 	unsigned int i;
 
 	for (i = 0; i < vgpio->ngpio; i++) {
+		if (test_and_clear_bit(VGPIO_PAUSED, &vgpio->lines[i].flags))
+			vgpio_evt_update(vgpio, &vgpio->lines[i]);
 		if (!test_bit(VGPIO_RESYNC, &vgpio->lines[i].flags))
 			continue;
 		mutex_lock(&vgpio->irq_lock);
@@ -990,12 +992,10 @@ static int vgpio_start(struct virtio_gpio *vgpio)
 }
 
 /*
- * Undo what the driver set, then reset the device and take every buffer
- * back. The device does not see the reset (vhost-user), so every line with
- * a type gets NONE and its pair comes back first (bounded waits); with
- * @release (remove) the lines in use get direction NONE, while on freeze a
- * held output keeps its level. Consumers' requests fail from the start;
- * after the reset the device's types and directions are unknown.
+ * Undo what the driver set, reset the device, take every buffer back. A
+ * vhost-user device does not see the reset: every line with a type gets
+ * NONE first (its pair comes back); with @release (remove) lines in use get
+ * direction NONE, while on freeze held outputs keep their level.
  */
 static void vgpio_stop(struct virtio_gpio *vgpio, bool release)
 {

@@ -382,11 +382,13 @@ s1=$(field storm "$(hctl stats)")
 worst=0 fails=0
 for k in 1 2 3 4 5; do
 	bounded 10 /tmp/o gpioget --numeric -c "$chip" 0
-	[ "$RC" = 0 ] && [ "$(cat /tmp/o)" = 1 ] || fails=$((fails + 1))
+	[ "$RC" = 0 ] && [ "$(cat /tmp/o)" = 1 ] && [ "$MS" -le 5000 ] || fails=$((fails + 1))
 	[ "$MS" -gt $worst ] && worst=$MS
 done
 s2=$(field storm "$(hctl stats)")
-expect_eq "$t: 5 requests on another line complete during the storm (slowest ${worst} ms)" 0 "$fails"
+# Each within 5 s, on the debug kernel too (a storm paused per jiffy: 1.2
+# to 1.6 s there; 8.9 to 22 s when the callback armed the line at once).
+expect_eq "$t: 5 requests on another line complete during the storm, each within 5 s (slowest ${worst} ms)" 0 "$fails"
 [ "$s2" -gt "$s1" ]
 report $? "$t: the storm went on meanwhile ($s0 -> $s1 -> $s2 events)"
 mon_stop
