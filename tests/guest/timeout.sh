@@ -261,5 +261,13 @@ hctl level 3 1 >/dev/null
 get_until "$chip" 3 1 50
 expect_eq "with poll_us=200: the line works after the late reply" 1 "$(g_get "$chip" 3)"
 echo 0 > $PP
+# The last poller turned the device's notifications on again: a read that
+# does not poll is woken by the reply's interrupt, not by its deadline.
+hctl level 3 0 >/dev/null
+bounded 10 /tmp/o /tests/bin/gvop get "$chip" 3
+r=$(op_result /tmp/o)
+ms=$(op_ms /tmp/o)
+[ "$RC" = 0 ] && [ "${r%% ms=*}" = "ok 0" ] && [ "${ms:-$TMO}" -lt "$TMO" ]
+report $? "poll_us back to 0: a read completes before timeout_ms ($TMO ms)" "$r"
 check "unload the driver" gv_unload
 finish
