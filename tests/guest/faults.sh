@@ -387,7 +387,7 @@ for k in 1 2 3 4 5; do
 done
 s2=$(field storm "$(hctl stats)")
 # Each within 5 s, on the debug kernel too (a storm paused per jiffy: 1.2
-# to 1.6 s there; 8.9 to 22 s when the callback armed the line at once).
+# to 1.7 s there; 8.9 to 22 s when the callback armed the line at once).
 expect_eq "$t: 5 requests on another line complete during the storm, each within 5 s (slowest ${worst} ms)" 0 "$fails"
 [ "$s2" -gt "$s1" ]
 report $? "$t: the storm went on meanwhile ($s0 -> $s1 -> $s2 events)"
