@@ -2,33 +2,34 @@
 # SPDX-License-Identifier: GPL-2.0
 # sim: --lines 4 --names-size 0xffffffff
 # sim1: --lines 4 --names-raw @DATA@/names-dup.bin
-# devices: 2
+# sim2: --lines 2 --names-raw @DATA@/names-trailing.bin
+# devices: 3
 # drivers: ours
-# A device that lies: an impossible names size, repeated names and a names
-# block without its final NUL. A bad names block costs the names, never the
-# chip; nothing oopses.
+# A device that lies: an impossible names size, repeated names, a names
+# block without its final NUL and one with bytes after its last name. A bad
+# names block costs the names, never the chip; nothing oopses.
 . /tests/lib.sh
 
 insmod "$(gv_module)"
 report $? "the module loads"
-# Both devices get a chip.
+# Every device gets a chip.
 i=0
-while [ "$(ls -d /sys/bus/virtio/devices/*/gpiochip* 2>/dev/null | wc -l)" -lt 2 ] &&
+while [ "$(ls -d /sys/bus/virtio/devices/*/gpiochip* 2>/dev/null | wc -l)" -lt 3 ] &&
 	[ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
 n=$(ls -d /sys/bus/virtio/devices/*/gpiochip* 2>/dev/null | wc -l)
-expect_eq "both devices get a chip, the one with a names size of 0xffffffff too" 2 "$n"
+expect_eq "every device gets a chip, the one with a names size of 0xffffffff too" 3 "$n"
 dmesg | grep -i 'gpio' | grep -iE 'names|size' > /tmp/msgs
 cat /tmp/msgs
 grep -qE 'names block of 4294967295 bytes.*unnamed' /tmp/msgs
 report $? "the impossible names size is reported in the log, once" "$(cat /tmp/msgs)"
 
 use_gen 2
-# Which chip is which: the second device names line 1 "B" (no line of the
-# first is named). Not $c: lib.sh's helpers use it.
-bare= named=
+# Which chip is which: the second device names line 1 "B", the third line
+# 0 "X" (no line of the first is named). Not $c: lib.sh's helpers use it.
+bare= named= trail=
 for d in /sys/bus/virtio/devices/*/gpiochip*; do
 	i=0
 	while [ ! -c "/dev/$(basename "$d")" ] && [ $i -lt 100 ]; do
@@ -37,6 +38,8 @@ for d in /sys/bus/virtio/devices/*/gpiochip*; do
 	done
 	if gpioinfo -c "$(basename "$d")" | grep -q '"[A-C]"'; then
 		named=$(basename "$d")
+	elif gpioinfo -c "$(basename "$d")" | grep -q '"X"'; then
+		trail=$(basename "$d")
 	else
 		bare=$(basename "$d")
 	fi
@@ -61,5 +64,13 @@ echo "$info" | grep -E '^[[:space:]]+line +3:' | grep -q unnamed
 report $? "a name without its final NUL is dropped"
 g_get "$named" 0 >/dev/null
 report $? "the chip with bad names works"
+# Bytes after the last name: the names stand, the stray bytes are counted
+# in the warning (the block ends in a NUL: nothing is missing).
+[ -n "$trail" ] && expect_eq "names followed by stray bytes are kept" "X Y" \
+	"$(gpioinfo -c "$trail" | grep -o '"[A-Z]"' | tr -d '"' | tr '\n' ' ' | sed 's/ $//')"
+[ -n "$trail" ]
+report $? "the chip with stray bytes after its names shows them" "$(gpioinfo 2>&1)"
+grep -q 'line names: 1 invalid or stray, 0 missing' /tmp/msgs
+report $? "the stray bytes after the last name are reported in the log" "$(cat /tmp/msgs)"
 check "unload" gv_unload
 finish
