@@ -87,6 +87,52 @@ last_step() {
 		}'
 }
 
+# guest_results TAG CONSOLE: the guest's checks, as TAP. A kernel message
+# on the console can land inside a result line: the line is read from its
+# "GV: " prefix wherever that starts.
+guest_results() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		*"GV: ok - "*) tap ok "$1 ${line#*GV: ok - }" ;;
+		*"GV: not ok - "*) tap notok "$1 ${line#*GV: not ok - }" ;;
+		esac
+	done < <(tr -d '\r' < "$2")
+}
+
+# guest_verdict TAG CONSOLE QRC: the guest's checks and the boot's own
+# for a guest that ended by itself (QEMU exit status QRC): it passed when
+# the guest says rc=0 and QEMU agrees. A guest that failed without a failed
+# check the host could read (a shell error ended the suite, or a kernel
+# message cut the line) fails one more check, whose name says how it ended
+# and in which step: a summary of failures shows names only.
+guest_verdict() {
+	local nfail0=$failed
+	guest_results "$1" "$2"
+	if [ "$3" = "$G_OKRC" ] && grep -q '^GV-END rc=0' "$2"; then
+		tap ok "$1 boot completed with every test passed"
+		return 0
+	fi
+	local named=$((failed - nfail0))
+	tap notok "$1 boot completed with every test passed" "QEMU exit status $3" \
+		"console: $2" "$(grep -E 'GV-END|GV-INIT' "$2" | head -n 3)" \
+		"$(grep -a 'not ok' "$2" | grep -v '# TODO' | head -n 3)"
+	[ "$named" = 0 ] &&
+		tap notok "$1 the guest named its failure (it did not: $(guest_end "$2"); it was in: $(last_step "$2"))"
+	return 0
+}
+
+# guest_end CONSOLE: how the guest's run ended, in words
+guest_end() {
+	local rc
+	rc=$(tr -d '\r' < "$1" | sed -n 's/^GV-END rc=\([0-9]*\).*/\1/p' | tail -n 1)
+	if [ -z "$rc" ]; then
+		echo "no GV-END line"
+	else
+		echo "the suite exited with status $rc"
+	fi
+}
+
 # guest_machine: the QEMU program and machine arguments of the kernel's
 # architecture (KARCH of its env file) and the transport (TRANSPORT):
 #   x86_64  q35, vhost-user-gpio-pci, exit status through isa-debug-exit
@@ -475,19 +521,11 @@ run_boot() {
 	kill "${spids[@]}" 2>/dev/null
 	wait "${spids[@]}" 2>/dev/null
 
-	# Per-test results from the guest.
-	local line
-	while IFS= read -r line; do
-		case "$line" in
-		"GV: ok - "*) tap ok "$tag ${line#GV: ok - }" ;;
-		"GV: not ok - "*) tap notok "$tag ${line#GV: not ok - }" ;;
-		esac
-	done < <(tr -d '\r' < "$w/console.log")
-
 	# The boot as a whole (the coverage data is base64: not a report).
 	local bad
 	bad=$(tr -d '\r' < "$w/console.log" | grep -v '^GV-GCDA: ' | grep -E "$BAD_RE" | head -n 5)
 	if [ -n "$why" ]; then
+		guest_results "$tag" "$w/console.log"
 		tap notok "$tag boot completed" "$why" "console: $w/console.log" \
 			"$(tr -d '\r' < "$w/console.log" | grep -v '^GV-LOG' | tail -n 5)"
 		echo "GV-HOST: $why" >> "$w/console.log"
@@ -495,12 +533,8 @@ run_boot() {
 		# For the harness self-test: how long the failure took to show
 		# after the simulator was killed.
 		[ -n "$killed_at" ] && LAST_BOOT_KILL_DELAY=$((SECONDS - killed_at))
-	elif [ $qrc != "$G_OKRC" ] || ! grep -q '^GV-END rc=0' "$w/console.log"; then
-		tap notok "$tag boot completed with every test passed" "QEMU exit status $qrc" \
-			"console: $w/console.log" "$(grep -E 'GV-END|GV-INIT' "$w/console.log" | head -n 3)" \
-			"$(grep -a 'not ok' "$w/console.log" | grep -v '# TODO' | head -n 3)"
 	else
-		tap ok "$tag boot completed with every test passed"
+		guest_verdict "$tag" "$w/console.log" "$qrc"
 	fi
 	if [ -n "$bad" ]; then
 		tap notok "$tag kernel log clean" "console: $w/console.log" "$bad"

@@ -418,6 +418,31 @@ run_job() {	# run_job ARGS OF ONE .job LINE
 		note "[$(TRANSPORT=${5:-} boot_label "$k")/$3/$4] $(( $(date +%s) - t0 ))s"
 		;;
 	selftest)
+		# The verdict on a guest console (no boot): a kernel message
+		# cuts a failed check's line; a suite ends on a shell error
+		# with no failed check at all. Each is a failure by name.
+		local sc=$RUNS/selftest-console.log got
+		printf '%s\n' 'GV-STEP: one' 'GV: ok - a' \
+			'[   12.345678] gpio_virtio virtio0: line 3: value 7GV: not ok - b (cut)' \
+			'GV-END rc=1' > "$sc"
+		# verdict_counts RC STEP: the cut check by name, the unnamed
+		# failure (named by the guest's exit status and last step)
+		verdict_counts() {
+			local out
+			out=$(n=0 passed=0 failed=0; G_OKRC=33 guest_verdict "[t]" "$sc" 33)
+			echo "$(grep -c '^not ok [0-9]* - \[t\] b (cut)$' <<< "$out")/$(grep -c \
+				"^not ok [0-9]* - \\[t\\] the guest named its failure (it did not: the suite exited with status $1; it was in: $2" <<< "$out")"
+		}
+		got=$(verdict_counts 1 one)
+		printf '%s\n' 'GV-STEP: two' 'GV: ok - a' '/tests/x.sh: line 9: arithmetic syntax error' \
+			'GV-END rc=2' > "$sc"
+		got="$got $(verdict_counts 2 two)"
+		if [ "$got" = "1/0 0/1" ]; then
+			tap ok "harness: a failed check cut by a kernel message, and a suite that ends on a shell error, fail by name"
+		else
+			tap notok "harness: a failed check cut by a kernel message, and a suite that ends on a shell error, fail by name" \
+				"got '$got' (the cut check/the unnamed failure, for each console), want '1/0 0/1'"
+		fi
 		wait_mark "$JQ/prep-$k" || return 0
 		use_kernel "$k"
 		LAST_BOOT_WHY= LAST_BOOT_KILL_DELAY=
