@@ -118,18 +118,18 @@ guest_verdict() {
 		"console: $2" "$(grep -E 'GV-END|GV-INIT' "$2" | head -n 3)" \
 		"$(grep -a 'not ok' "$2" | grep -v '# TODO' | head -n 3)"
 	[ "$named" = 0 ] &&
-		tap notok "$1 the guest named its failure (it did not: $(guest_end "$2"); it was in: $(last_step "$2"))"
+		tap notok "$1 the guest named its failure (it did not: $(guest_end "$2" "$3"); it was in: $(last_step "$2"))"
 	return 0
 }
 
-# guest_end CONSOLE: how the guest's run ended, in words
+# guest_end CONSOLE QRC: how the guest's run ended, in words
 guest_end() {
 	local rc
 	rc=$(tr -d '\r' < "$1" | sed -n 's/^GV-END rc=\([0-9]*\).*/\1/p' | tail -n 1)
 	if [ -z "$rc" ]; then
-		echo "no GV-END line"
+		echo "no GV-END line, QEMU exit status $2"
 	else
-		echo "the suite exited with status $rc"
+		echo "the suite exited with status $rc, QEMU exit status $2"
 	fi
 }
 

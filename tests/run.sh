@@ -431,7 +431,7 @@ run_job() {	# run_job ARGS OF ONE .job LINE
 			local out
 			out=$(n=0 passed=0 failed=0; G_OKRC=33 guest_verdict "[t]" "$sc" 33)
 			echo "$(grep -c '^not ok [0-9]* - \[t\] b (cut)$' <<< "$out")/$(grep -c \
-				"^not ok [0-9]* - \\[t\\] the guest named its failure (it did not: the suite exited with status $1; it was in: $2" <<< "$out")"
+				"^not ok [0-9]* - \\[t\\] the guest named its failure (it did not: the suite exited with status $1, QEMU exit status 33; it was in: $2" <<< "$out")"
 		}
 		got=$(verdict_counts 1 one)
 		printf '%s\n' 'GV-STEP: two' 'GV: ok - a' '/tests/x.sh: line 9: arithmetic syntax error' \
