@@ -379,6 +379,21 @@ while [ "$(field storm "$(hctl stats)")" -le $((s0 + 100)) ] && [ $i -lt 100 ]; 
 	i=$((i + 1))
 done
 s1=$(field storm "$(hctl stats)")
+# The requests themselves (gvop: the ioctl alone, 20 of them 50 ms
+# apart), then what a user sees: whole gpioget runs (their start
+# included). The ioctl within 1 s; on the debug kernel under TCG the
+# guest's scheduling dominates (the storm takes its CPU) and both get the
+# 5 s of a whole gpioget (slowest seen: 3.3 s for a request, 3.7 s for a
+# gpioget, beside another debug guest).
+REQ_MAX=1000
+[ "${GV_debug:-0}" = 1 ] && REQ_MAX=5000
+bounded 120 /tmp/o env GVOP_REPEAT=20 GVOP_GAP_US=50000 /tests/bin/gvop get "$chip" 0
+req_ms=$(op_ms /tmp/o)
+case "$(op_result /tmp/o)" in
+"ok n=20 "*) [ "${req_ms:-99999}" -le $REQ_MAX ] ;;
+*) false ;;
+esac
+report $? "$t: 20 requests on another line complete during the storm, each within $REQ_MAX ms (slowest ${req_ms} ms)" "$(op_result /tmp/o)"
 worst=0 fails=0
 for k in 1 2 3 4 5; do
 	bounded 10 /tmp/o gpioget --numeric -c "$chip" 0
@@ -386,9 +401,7 @@ for k in 1 2 3 4 5; do
 	[ "$MS" -gt $worst ] && worst=$MS
 done
 s2=$(field storm "$(hctl stats)")
-# Each within 5 s, on the debug kernel too (a storm paused per jiffy: 1.2
-# to 1.7 s there; 8.9 to 22 s when the callback armed the line at once).
-expect_eq "$t: 5 requests on another line complete during the storm, each within 5 s (slowest ${worst} ms)" 0 "$fails"
+expect_eq "$t: 5 gpioget of another line during the storm read it right, each within 5 s (slowest ${worst} ms)" 0 "$fails"
 [ "$s2" -gt "$s1" ]
 report $? "$t: the storm went on meanwhile ($s0 -> $s1 -> $s2 events)"
 mon_stop
@@ -405,7 +418,7 @@ wait_grep /tmp/mon '^12 rising' 10
 report $? "$t: the line works normally afterwards" "$(cat /tmp/mon)"
 mon_stop
 read_n=$(wc -l < /tmp/storm)
-case_out "$t" "$((s2 - s0)) storm events in the first seconds, gpiomon read $read_n; other lines' requests complete (slowest ${worst} ms); stops at release"
+case_out "$t" "$((s2 - s0)) storm events in the first seconds, gpiomon read $read_n; other lines' requests complete (slowest request ${req_ms} ms, slowest gpioget ${worst} ms); stops at release"
 
 # --- the same buffer returned twice
 t="same event buffer twice"
